@@ -1,0 +1,5 @@
+"""``python -m wg``."""
+
+from wg.cli import main
+
+main()

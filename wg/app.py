@@ -1,0 +1,102 @@
+"""``create_app(settings)``: the only place where wg is wired together."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from litestar import Litestar, Request, Response, get
+from litestar.config.allowed_hosts import AllowedHostsConfig
+from litestar.di import Provide
+from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
+from litestar.middleware import DefineMiddleware
+from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.response import Redirect
+from litestar.static_files import create_static_files_router
+from sqlalchemy import text
+
+from wg import __version__
+from wg.db import Database
+from wg.features.accounts.controllers import AccountPages
+from wg.features.accounts.middleware import enforce_csrf, security_headers_factory, session_middleware_factory
+from wg.features.groups.api import GroupApi, SessionApi
+from wg.features.groups.controllers import AdminPages, GroupPages
+from wg.lib.deps import provide_db
+from wg.lib.errors import (
+    ValidationFailed,
+    http_exception_handler,
+    internal_error_handler,
+    validation_exception_handler,
+)
+from wg.lib.web import build_jinja_env
+from wg.settings import STATIC_DIR, TEMPLATES_DIR, Settings
+
+
+@get("/healthz", sync_to_thread=True, include_in_schema=False)
+def healthz(request: Request[Any, Any, Any]) -> dict[str, str]:
+    """200 once the database answers a query."""
+    db: Database = request.app.state.db
+    with db.session() as session:
+        session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+    return {"status": "ok"}
+
+
+def _unauthorized_handler(request: Request[Any, Any, Any], exc: NotAuthorizedException) -> Response[Any]:
+    if request.url.path.startswith("/api/"):
+        return http_exception_handler(request, exc)
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return Redirect(f"/login?next={quote(target)}", status_code=303)
+
+
+def _request_validation_handler(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    if not request.url.path.startswith("/api/"):
+        return http_exception_handler(request, exc)
+    errors: dict[str, str] = {}
+    for item in exc.extra if isinstance(exc.extra, list) else []:
+        if isinstance(item, dict):
+            errors[str(item.get("key") or "body")] = str(item.get("message") or "Invalid value")
+    if not errors:
+        errors["body"] = str(exc.detail)
+    return validation_exception_handler(request, ValidationFailed(errors))
+
+
+def create_app(settings: Settings, db: Database | None = None) -> Litestar:
+    """Build the web application for these settings (and this database, when the caller already has one)."""
+    database = db or Database(settings.database_url, echo=settings.log_sql)
+
+    def _on_shutdown() -> None:
+        if db is None:
+            database.dispose()
+
+    app = Litestar(
+        route_handlers=[
+            healthz,
+            AccountPages,
+            AdminPages,
+            GroupPages,
+            SessionApi,
+            GroupApi,
+            create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
+        ],
+        dependencies={"db": Provide(provide_db)},
+        middleware=[DefineMiddleware(security_headers_factory), DefineMiddleware(session_middleware_factory)],
+        before_request=enforce_csrf,
+        exception_handlers={
+            NotAuthorizedException: _unauthorized_handler,
+            ValidationException: _request_validation_handler,
+            ValidationFailed: validation_exception_handler,
+            HTTPException: http_exception_handler,
+            Exception: internal_error_handler,
+        },
+        allowed_hosts=AllowedHostsConfig(allowed_hosts=list(settings.allowed_hosts))
+        if "*" not in settings.allowed_hosts else None,
+        openapi_config=OpenAPIConfig(title="wg API", version=__version__, path="/schema",
+                                     render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])]),
+        on_shutdown=[_on_shutdown],
+        debug=False,
+    )
+    app.state.settings = settings
+    app.state.db = database
+    app.state.jinja = build_jinja_env(str(TEMPLATES_DIR))
+    return app

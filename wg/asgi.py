@@ -1,0 +1,6 @@
+"""The ASGI application for servers (``uvicorn wg.asgi:app``), built from the environment."""
+
+from wg.app import create_app
+from wg.settings import load_settings
+
+app = create_app(load_settings())

@@ -1,0 +1,136 @@
+"""The demo trilateral working group (fictional people), loaded by ``wg demo``; loading it twice changes nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from wg.features.accounts.operations import create_user, find_user_by_email
+from wg.features.audit.log import record
+from wg.models import Membership, Role, Subgroup, SubgroupMember, WorkingGroup
+
+DEMO_SLUG = "trilateral"
+DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - printed for anyone trying the demo
+DEMO_ADMIN = "admin@example.org"
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    """One fictional member of the demo group."""
+
+    key: str
+    name: str
+    native: str
+    country: str
+    affiliation: str
+    sector: str
+    time_zone: str
+    role: Role
+
+    @property
+    def email(self) -> str:
+        """The demo login."""
+        return f"{self.key}@example.org"
+
+
+_TZ = {"US": "America/New_York", "JP": "Asia/Tokyo", "KR": "Asia/Seoul"}
+
+
+def _p(key: str, name: str, native: str, country: str, affiliation: str, sector: str, role: Role) -> DemoPerson:
+    return DemoPerson(key, name, native, country, affiliation, sector, _TZ[country], role)
+
+
+PEOPLE: tuple[DemoPerson, ...] = (
+    _p("organizer", "Grace Whitfield", "", "US", "Pacific Alliance Forum", "think tank", Role.ORGANIZER),
+    _p("eleanor.hayes", "Eleanor Hayes", "", "US", "Potomac Institute for Asian Affairs", "think tank",
+       Role.CO_CHAIR),
+    _p("kenji.morimoto", "Kenji Morimoto", "森本健二", "JP", "Kansai University of Foreign Studies", "academia",
+       Role.CO_CHAIR),
+    _p("robert.lindqvist", "Robert Lindqvist", "", "US", "former Deputy Assistant Secretary (ret.)", "government",
+       Role.ADVISER),
+    _p("park.sungho", "Park Sung-ho", "박성호", "KR", "Seoul Academy of Diplomacy", "academia", Role.ADVISER),
+    _p("takeshi.ono", "Takeshi Ono", "小野武", "JP", "serving official (observer)", "government", Role.OBSERVER),
+    _p("maya.chen", "Maya Chen", "", "US", "Center for Alliance Studies", "think tank", Role.MEMBER),
+    _p("james.holloway", "James Holloway", "", "US", "Congressional research staff", "government", Role.MEMBER),
+    _p("priya.raman", "Priya Raman", "", "US", "Midwest State University", "academia", Role.MEMBER),
+    _p("haruka.sato", "Haruka Sato", "佐藤遥", "JP", "Tokyo Institute of International Affairs", "academia",
+       Role.MEMBER),
+    _p("ren.nakamura", "Ren Nakamura", "中村蓮", "JP", "Japan Forum on Security Policy", "think tank", Role.MEMBER),
+    _p("aoi.kobayashi", "Aoi Kobayashi", "小林葵", "JP", "Prefectural international affairs office", "government",
+       Role.MEMBER),
+    _p("kim.minjun", "Kim Min-jun", "김민준", "KR", "East Asia Peace Institute", "think tank", Role.MEMBER),
+    _p("lee.seoyeon", "Lee Seo-yeon", "이서연", "KR", "Hanbit University", "academia", Role.MEMBER),
+    _p("choi.jiwoo", "Choi Ji-woo", "최지우", "KR", "National Assembly research service", "government", Role.MEMBER),
+    _p("jung.haeun", "Jung Ha-eun", "정하은", "KR", "Korea–Japan Business Council", "business", Role.MEMBER),
+)
+
+SUBGROUPS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    ("Domestic constraints",
+     "Analyse the domestic politics in Washington, Tokyo and Seoul that limit trilateral cooperation, and propose "
+     "ways leaders can manage them.",
+     "maya.chen", ("maya.chen", "haruka.sato", "kim.minjun", "choi.jiwoo")),
+    ("Non-traditional security: pandemics and climate",
+     "Propose practical trilateral cooperation on pandemic preparedness, public health and climate change.",
+     "ren.nakamura", ("ren.nakamura", "priya.raman", "lee.seoyeon", "aoi.kobayashi")),
+    ("New areas of cooperation",
+     "Humanitarian assistance, women's empowerment and space policy: revive and extend the 2017 "
+     "vice-ministerial agenda.",
+     "lee.seoyeon", ("lee.seoyeon", "james.holloway", "aoi.kobayashi", "jung.haeun")),
+)
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    """What ``load_demo`` did."""
+
+    created: bool
+    group: WorkingGroup
+
+
+def load_demo(db: Session) -> DemoResult:
+    """Create the demo admin, people, group and subgroups unless the demo group exists (the caller commits)."""
+    existing = db.exec(select(WorkingGroup).where(WorkingGroup.slug == DEMO_SLUG)).first()
+    if existing is not None:
+        return DemoResult(created=False, group=existing)
+    if find_user_by_email(db, DEMO_ADMIN) is None:
+        create_user(db, email=DEMO_ADMIN, display_name="Platform Administrator", password=DEMO_PASSWORD,
+                    country="US", time_zone="America/New_York", is_admin=True)
+    group = WorkingGroup(
+        slug=DEMO_SLUG,
+        name="U.S.–Japan–ROK Trilateral Working Group",
+        host_organisation="Pacific Alliance Forum",
+        countries=["US", "JP", "KR"],
+    )
+    db.add(group)
+    db.flush()
+    users = {}
+    for person in PEOPLE:
+        user = find_user_by_email(db, person.email) or create_user(
+            db, email=person.email, display_name=person.name, native_name=person.native, password=DEMO_PASSWORD,
+            country=person.country, affiliation=person.affiliation, sector=person.sector,
+            time_zone=person.time_zone)
+        users[person.key] = user
+        db.add(Membership(group_id=group.id or 0, user_id=user.id or 0, role=person.role.value,
+                          listed_in_report=person.role is not Role.OBSERVER))
+    for position, (name, mandate, chair, members) in enumerate(SUBGROUPS):
+        subgroup = Subgroup(group_id=group.id or 0, name=name, mandate=mandate, position=position)
+        db.add(subgroup)
+        db.flush()
+        for key in members:
+            db.add(SubgroupMember(subgroup_id=subgroup.id or 0, user_id=users[key].id or 0, is_chair=key == chair))
+    record(db, "demo.loaded", actor_id=None, group_id=group.id, object_type="group", object_id=group.id)
+    return DemoResult(created=True, group=group)
+
+
+def demo_logins() -> list[tuple[str, str]]:
+    """(what, e-mail) pairs to print for people trying the demo."""
+    return [
+        ("platform admin", DEMO_ADMIN),
+        ("organizer", "organizer@example.org"),
+        ("co-chair", "eleanor.hayes@example.org"),
+        ("subgroup chair (Domestic constraints)", "maya.chen@example.org"),
+        ("member (Japan)", "haruka.sato@example.org"),
+        ("member (Korea)", "kim.minjun@example.org"),
+        ("observer", "takeshi.ono@example.org"),
+    ]

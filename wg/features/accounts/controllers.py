@@ -1,0 +1,164 @@
+"""Pages: log in and out, the home page, the profile, accepting an invitation."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import Provide
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from sqlmodel import Session
+
+from wg.features.accounts import operations as ops
+from wg.features.accounts.middleware import set_session_cookie
+from wg.features.accounts.sessions import end_session, issue_session
+from wg.features.audit.log import record
+from wg.features.groups.queries import all_groups, groups_for_user
+from wg.lib.deps import provide_user
+from wg.lib.errors import ValidationFailed, not_found
+from wg.lib.fields import SECTORS, all_time_zones
+from wg.lib.web import auth_state, client_ip, current_user, render, safe_next, see_other, settings_of
+from wg.models import User
+from wg.policy import Actor, can_list_all_groups
+
+FormBody = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+
+class AccountPages(Controller):
+    """Login, logout, home, profile and invitations."""
+
+    include_in_schema = False
+
+    @get("/", sync_to_thread=True)
+    def home(self, request: Request[Any, Any, Any], db: Session) -> Response[Any]:
+        """The user's groups (the login page for visitors)."""
+        user = current_user(request)
+        if user is None:
+            return see_other(request, "/login")
+        groups = groups_for_user(db, user)
+        admin_groups = all_groups(db) if can_list_all_groups(Actor(user_id=user.id, is_admin=user.is_admin)) else []
+        return render(request, "accounts/home.html", {"groups": groups, "admin_groups": admin_groups})
+
+    @get("/login", sync_to_thread=False)
+    def login_page(self, request: Request[Any, Any, Any], next: str | None = None) -> Response[Any]:  # noqa: A002
+        """The login form."""
+        if current_user(request) is not None:
+            return see_other(request, safe_next(next))
+        return render(request, "accounts/login.html", {"next": safe_next(next, ""), "values": {}, "errors": {}})
+
+    @post("/login", sync_to_thread=True)
+    def login(self, request: Request[Any, Any, Any], db: Session, data: FormBody) -> Response[Any]:
+        """Check the credentials; on success start a fresh session (a new id, whatever the browser had)."""
+        email = str(data.get("email") or "")
+        password = str(data.get("password") or "")
+        target = safe_next(str(data.get("next") or ""))
+        old = auth_state(request).session_id
+        try:
+            _user, token = ops.log_in(db, settings_of(request), email, password, client_ip(request))
+        except ops.LoginRefused as refused:
+            db.commit()
+            status = 429 if str(refused) == ops.LOGIN_THROTTLED else 400
+            return render(request, "accounts/login.html",
+                          {"next": target if target != "/" else "", "values": {"email": email},
+                           "errors": {"email": str(refused)}}, status_code=status)
+        end_session(db, old)
+        db.commit()
+        response = see_other(request, target)
+        set_session_cookie(response, settings_of(request), token)
+        return response
+
+    @post("/logout", sync_to_thread=True)
+    def logout(self, request: Request[Any, Any, Any], db: Session) -> Response[Any]:
+        """End the session everywhere: the old cookie is dead even if someone kept a copy."""
+        state = auth_state(request)
+        if state.user is not None:
+            record(db, "logout", actor_id=state.user.id, ip=client_ip(request))
+        end_session(db, state.session_id)
+        db.commit()
+        response = see_other(request, "/login")
+        set_session_cookie(response, settings_of(request), None)
+        return response
+
+    @get("/profile", sync_to_thread=False, dependencies={"user": Provide(provide_user, sync_to_thread=False)})
+    def profile_page(self, request: Request[Any, Any, Any], user: User, saved: bool = False) -> Response[Any]:
+        """The user's own profile form."""
+        return render(request, "accounts/profile.html", _profile_context(user.__dict__, {}, saved))
+
+    @post("/profile", sync_to_thread=True, dependencies={"user": Provide(provide_user, sync_to_thread=False)})
+    def profile_save(self, request: Request[Any, Any, Any], db: Session, user: User, data: FormBody
+                     ) -> Response[Any]:
+        """Save the profile; on a mistake show the form again with everything typed."""
+        fresh = db.get(User, user.id)
+        if fresh is None:
+            raise not_found()
+        try:
+            ops.update_profile(db, fresh, data, client_ip(request))
+        except ValidationFailed as exc:
+            db.rollback()
+            return render(request, "accounts/profile.html", _profile_context(data, exc.errors, False),
+                          status_code=422)
+        db.commit()
+        return see_other(request, "/profile?saved=true")
+
+    @post("/profile/password", sync_to_thread=True, dependencies={"user": Provide(provide_user, sync_to_thread=False)})
+    def password_save(self, request: Request[Any, Any, Any], db: Session, user: User, data: FormBody
+                      ) -> Response[Any]:
+        """Change the password; every session ends, this one continues under a new id."""
+        fresh = db.get(User, user.id)
+        if fresh is None:
+            raise not_found()
+        try:
+            ops.change_password(db, fresh, str(data.get("current_password") or ""),
+                                str(data.get("new_password") or ""), client_ip(request))
+        except ValidationFailed as exc:
+            db.rollback()
+            return render(request, "accounts/profile.html", _profile_context(fresh.__dict__, exc.errors, False),
+                          status_code=422)
+        token = issue_session(db, fresh, settings_of(request).session_max_age)
+        db.commit()
+        response = see_other(request, "/profile?saved=true")
+        set_session_cookie(response, settings_of(request), token)
+        return response
+
+    @get("/invite/{token:str}", sync_to_thread=True)
+    def invitation_page(self, request: Request[Any, Any, Any], db: Session, token: str) -> Response[Any]:
+        """The page an invited person opens: set a name and password, or join with the existing account."""
+        invitation = ops.find_open_invitation(db, token)
+        if invitation is None:
+            return render(request, "accounts/invitation_invalid.html", status_code=404)
+        existing = ops.find_user_by_email(db, invitation.email)
+        values = {"display_name": invitation.display_name, "country": invitation.country, "time_zone": "UTC"}
+        return render(request, "accounts/invitation.html", {
+            "invitation": invitation, "group": ops.group_of(db, invitation), "token": token,
+            "existing": existing is not None and bool(existing.password_hash), "values": values, "errors": {},
+            "time_zones": all_time_zones(), "sectors": SECTORS})
+
+    @post("/invite/{token:str}", sync_to_thread=True)
+    def invitation_accept(self, request: Request[Any, Any, Any], db: Session, token: str, data: FormBody
+                          ) -> Response[Any]:
+        """Accept the invitation; a new member is logged in straight away."""
+        invitation = ops.find_open_invitation(db, token)
+        if invitation is None:
+            return render(request, "accounts/invitation_invalid.html", status_code=404)
+        group = ops.group_of(db, invitation)
+        current = current_user(request)
+        try:
+            user = ops.accept_invitation(db, invitation, data, current, client_ip(request))
+        except ValidationFailed as exc:
+            db.rollback()
+            existing = ops.find_user_by_email(db, invitation.email)
+            return render(request, "accounts/invitation.html", {
+                "invitation": invitation, "group": group, "token": token,
+                "existing": existing is not None and bool(existing.password_hash), "values": data,
+                "errors": exc.errors, "time_zones": all_time_zones(), "sectors": SECTORS}, status_code=422)
+        end_session(db, auth_state(request).session_id)
+        session_token = issue_session(db, user, settings_of(request).session_max_age)
+        db.commit()
+        response = see_other(request, f"/g/{group.slug}" if group else "/")
+        set_session_cookie(response, settings_of(request), session_token)
+        return response
+
+
+def _profile_context(values: dict[str, Any], errors: dict[str, str], saved: bool) -> dict[str, Any]:
+    return {"values": values, "errors": errors, "saved": saved, "time_zones": all_time_zones(), "sectors": SECTORS}

@@ -1,0 +1,159 @@
+"""ASGI middleware: resolve the session cookie, set rotated cookies, add security headers; CSRF before handlers."""
+
+from __future__ import annotations
+
+from http.cookies import SimpleCookie
+from typing import Any
+from urllib.parse import urlsplit
+
+import anyio
+from litestar import Request, Response
+from litestar.datastructures import MutableScopeHeaders
+from litestar.exceptions import PermissionDeniedException
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from wg.db import Database
+from wg.features.accounts.sessions import (
+    CSRF_COOKIE,
+    SESSION_COOKIE,
+    AuthState,
+    csrf_token_valid,
+    new_csrf_seed,
+    resolve_session,
+)
+from wg.settings import Settings
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+SKIP_PREFIXES = ("/static/", "/healthz", "/favicon.ico")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
+
+
+def _cookies(scope: Scope) -> dict[str, str]:
+    jar: SimpleCookie = SimpleCookie()
+    for name, value in scope.get("headers", []):
+        if name == b"cookie":
+            try:
+                jar.load(value.decode("latin-1"))
+            except Exception:  # noqa: BLE001,S112 - a malformed cookie header is treated as no cookie
+                continue
+    return {key: morsel.value for key, morsel in jar.items()}
+
+
+def cookie_header(name: str, value: str, settings: Settings, max_age: int | None) -> str:
+    """A Set-Cookie value: HttpOnly, SameSite=Lax, Secure outside development."""
+    parts = [f"{name}={value}", "Path=/", "HttpOnly", "SameSite=Lax"]
+    if max_age is not None:
+        parts.append(f"Max-Age={max_age}")
+    if settings.is_production:
+        parts.append("Secure")
+    return "; ".join(parts)
+
+
+def session_middleware_factory(app: ASGIApp) -> ASGIApp:
+    """Litestar middleware factory: finds the user behind the session cookie before the handler runs."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(SKIP_PREFIXES):
+            await app(scope, receive, send)
+            return
+        litestar_app = scope["litestar_app"]
+        settings: Settings = litestar_app.state.settings
+        db: Database = litestar_app.state.db
+        cookies = _cookies(scope)
+        token = cookies.get(SESSION_COOKIE)
+
+        def _resolve() -> AuthState:
+            with db.session(write=False) as session:
+                return resolve_session(session, token, settings.session_max_age)
+
+        state = await anyio.to_thread.run_sync(_resolve) if token else AuthState()
+        seed = cookies.get(CSRF_COOKIE, "")
+        if not seed or len(seed) > 64:
+            seed = new_csrf_seed()
+            state.new_csrf_seed = True
+        state.csrf_seed = seed
+        scope.setdefault("state", {})["auth"] = state
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableScopeHeaders.from_message(message)
+                if state.new_csrf_seed:
+                    headers.add("set-cookie", cookie_header(CSRF_COOKIE, state.csrf_seed, settings, None))
+                already = any(v.startswith(f"{SESSION_COOKIE}=") for v in headers.getall("set-cookie", []))
+                if not already:
+                    if state.new_session_token:
+                        headers.add("set-cookie", cookie_header(SESSION_COOKIE, state.new_session_token, settings,
+                                                                settings.session_max_age))
+                    elif state.clear_session:
+                        headers.add("set-cookie", cookie_header(SESSION_COOKIE, "", settings, 0))
+                if state.user is not None:
+                    headers["cache-control"] = "no-store"
+            await send(message)
+
+        await app(scope, receive, send_wrapper)
+
+    return middleware
+
+
+def security_headers_factory(app: ASGIApp) -> ASGIApp:
+    """Adds CSP, framing, sniffing and referrer headers to every response."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableScopeHeaders.from_message(message)
+                headers["content-security-policy"] = CSP
+                headers["x-content-type-options"] = "nosniff"
+                headers["referrer-policy"] = "same-origin"
+                headers["x-frame-options"] = "DENY"
+            await send(message)
+
+        await app(scope, receive, send_wrapper)
+
+    return middleware
+
+
+async def enforce_csrf(request: Request[Any, Any, Any]) -> None:
+    """Refuse a state-changing request without this session's CSRF token or from another site (403)."""
+    if request.method in SAFE_METHODS or request.route_handler.opt.get("csrf_exempt"):
+        return
+    settings: Settings = request.app.state.settings
+    origin = request.headers.get("origin")
+    if origin is not None:
+        host = request.headers.get("host", "")
+        if origin == "null" or urlsplit(origin).netloc != host:
+            raise PermissionDeniedException("Cross-site request refused.")
+    if request.headers.get("sec-fetch-site") == "cross-site":
+        raise PermissionDeniedException("Cross-site request refused.")
+    state = request.scope.get("state", {}).get("auth")
+    if not isinstance(state, AuthState):
+        raise PermissionDeniedException("Missing session state.")
+    given = request.headers.get("x-csrftoken")
+    if not given:
+        content_type = request.headers.get("content-type", "")
+        if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            form = await request.form()
+            value = form.get("_csrf_token")
+            given = value if isinstance(value, str) else None
+    if state.new_csrf_seed or not csrf_token_valid(settings.secret_key, state.csrf_seed, state.session_id, given):
+        raise PermissionDeniedException("This form has expired or did not come from wg. Reload the page and try again.")
+
+
+def set_session_cookie(response: Response[Any], settings: Settings, token: str | None) -> None:
+    """Put a new session cookie on a response, or expire it when ``token`` is None."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        token or "",
+        max_age=settings.session_max_age if token else 0,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=settings.is_production,
+    )

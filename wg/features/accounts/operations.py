@@ -1,0 +1,236 @@
+"""Account operations: create users, log in, accept invitations, edit profiles. Callers commit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from wg.features.accounts import throttle
+from wg.features.accounts.passwords import hash_password, password_problem, verify_password
+from wg.features.accounts.sessions import end_all_sessions, issue_session
+from wg.features.audit.log import record
+from wg.lib.errors import ValidationFailed
+from wg.lib.fields import (
+    check_country,
+    check_email,
+    check_optional,
+    check_required,
+    check_sector,
+    check_time_zone,
+    clean_line,
+    normalise_email,
+)
+from wg.models import Invitation, Membership, User, WorkingGroup, utcnow
+from wg.settings import Settings
+
+LOGIN_FAILED = "The e-mail address or password is not right."
+LOGIN_THROTTLED = "Too many failed attempts. Wait 15 minutes, then try again."
+
+
+class LoginRefused(Exception):
+    """Login failed; the message is the same whether the account exists or not."""
+
+
+@dataclass(frozen=True)
+class ProfileInput:
+    """Validated profile fields."""
+
+    display_name: str
+    native_name: str
+    country: str
+    affiliation: str
+    sector: str
+    time_zone: str
+    consents_to_attribution: bool
+
+
+def find_user_by_email(db: Session, email: str) -> User | None:
+    """The user with this e-mail address (case-insensitive), or None."""
+    return db.exec(select(User).where(func.lower(User.email) == normalise_email(email))).first()
+
+
+def validate_profile(data: dict[str, Any], prefix: str = "") -> ProfileInput:
+    """Check profile fields; raise ValidationFailed with every problem at once."""
+    values = {
+        "display_name": clean_line(data.get("display_name")),
+        "native_name": clean_line(data.get("native_name")),
+        "country": clean_line(data.get("country")).upper(),
+        "affiliation": clean_line(data.get("affiliation")),
+        "sector": clean_line(data.get("sector")).lower(),
+        "time_zone": clean_line(data.get("time_zone")) or "UTC",
+    }
+    checks = {
+        "display_name": check_required(values["display_name"], "your name", 120),
+        "native_name": check_optional(values["native_name"], "the native-script name", 120),
+        "country": check_country(values["country"]),
+        "affiliation": check_optional(values["affiliation"], "the affiliation", 200),
+        "sector": check_sector(values["sector"]),
+        "time_zone": check_time_zone(values["time_zone"]),
+    }
+    errors = {prefix + k: v for k, v in checks.items() if v}
+    if errors:
+        raise ValidationFailed(errors)
+    consent = str(data.get("consents_to_attribution", "")).lower() in {"on", "true", "1", "yes"}
+    return ProfileInput(consents_to_attribution=consent, **values)
+
+
+def create_user(
+    db: Session,
+    *,
+    email: str,
+    display_name: str,
+    password: str | None,
+    country: str = "",
+    native_name: str = "",
+    affiliation: str = "",
+    sector: str = "",
+    time_zone: str = "UTC",
+    is_admin: bool = False,
+) -> User:
+    """Create a user after checking every field (used by the CLI, the demo and invitations)."""
+    email = normalise_email(email)
+    errors: dict[str, str] = {}
+    if problem := check_email(email):
+        errors["email"] = problem
+    elif find_user_by_email(db, email) is not None:
+        errors["email"] = "A user with this e-mail address already exists."
+    try:
+        profile = validate_profile({"display_name": display_name, "native_name": native_name, "country": country,
+                                    "affiliation": affiliation, "sector": sector, "time_zone": time_zone})
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
+    if password is not None and (problem := password_problem(password)):
+        errors["password"] = problem
+    if errors:
+        raise ValidationFailed(errors)
+    user = User(email=email, display_name=profile.display_name, native_name=profile.native_name,
+                country=profile.country, affiliation=profile.affiliation, sector=profile.sector,
+                time_zone=profile.time_zone, password_hash=hash_password(password) if password else None,
+                is_admin=is_admin)
+    db.add(user)
+    db.flush()
+    return user
+
+
+def log_in(db: Session, settings: Settings, email: str, password: str, ip: str) -> tuple[User, str]:
+    """Check credentials with throttling; return the user and a fresh session token (the caller commits)."""
+    email = normalise_email(email)
+    if throttle.is_throttled(db, email, ip, settings.login_max_failures, settings.login_window_seconds):
+        record(db, "login.throttled", actor_id=None, ip=ip, email_hash=_hash_email(email))
+        raise LoginRefused(LOGIN_THROTTLED)
+    user = find_user_by_email(db, email) if email else None
+    ok = verify_password(user.password_hash if user else None, password)
+    if not ok or user is None or not user.is_active:
+        throttle.record_failure(db, email, ip)
+        record(db, "login.failed", actor_id=user.id if user else None, ip=ip, email_hash=_hash_email(email))
+        raise LoginRefused(LOGIN_FAILED)
+    throttle.clear_account(db, email, settings.login_window_seconds)
+    token = issue_session(db, user, settings.session_max_age)
+    record(db, "login.succeeded", actor_id=user.id, object_type="user", object_id=user.id, ip=ip)
+    return user, token
+
+
+def _hash_email(email: str) -> str:
+    # The audit log notes which address was tried without storing the address itself.
+    return hashlib.sha256(email.encode()).hexdigest()[:16]
+
+
+def update_profile(db: Session, user: User, data: dict[str, Any], ip: str) -> User:
+    """Change the user's own profile."""
+    profile = validate_profile(data)
+    for key, value in profile.__dict__.items():
+        setattr(user, key, value)
+    db.add(user)
+    record(db, "profile.updated", actor_id=user.id, object_type="user", object_id=user.id, ip=ip)
+    return user
+
+
+def change_password(db: Session, user: User, current: str, new: str, ip: str) -> None:
+    """Change the user's password and end every other session."""
+    if not verify_password(user.password_hash, current):
+        raise ValidationFailed({"current_password": "Your current password is not right."})
+    if problem := password_problem(new):
+        raise ValidationFailed({"new_password": problem})
+    user.password_hash = hash_password(new)
+    db.add(user)
+    end_all_sessions(db, user.id or 0)
+    record(db, "password.changed", actor_id=user.id, object_type="user", object_id=user.id, ip=ip)
+
+
+def invitation_token_hash(token: str) -> str:
+    """The stored form of an invitation token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_invitation_token() -> str:
+    """A random, unguessable invitation token."""
+    return secrets.token_urlsafe(32)
+
+
+def find_open_invitation(db: Session, token: str) -> Invitation | None:
+    """The unused, unexpired invitation for a token, or None."""
+    if not token or len(token) > 100:
+        return None
+    invitation = db.exec(select(Invitation).where(Invitation.token_hash == invitation_token_hash(token))).first()
+    if invitation is None or invitation.used_at is not None or invitation.expires_at <= utcnow():
+        return None
+    return invitation
+
+
+def accept_invitation(
+    db: Session, invitation: Invitation, data: dict[str, Any], current: User | None, ip: str
+) -> User:
+    """Join the group: a new user sets name and password; an existing, logged-in user just joins."""
+    existing = find_user_by_email(db, invitation.email)
+    if existing is not None and existing.password_hash:
+        if current is None or current.id != existing.id:
+            raise ValidationFailed({"email": "Log in as the invited account to accept this invitation."})
+        user = existing
+    else:
+        errors: dict[str, str] = {}
+        try:
+            profile = validate_profile(data)
+        except ValidationFailed as exc:
+            errors.update(exc.errors)
+        password = str(data.get("password") or "")
+        if problem := password_problem(password):
+            errors["password"] = problem
+        elif password != str(data.get("password_confirm") or ""):
+            errors["password_confirm"] = "The two passwords do not match."  # noqa: S105
+        if errors:
+            raise ValidationFailed(errors)
+        user = User(email=invitation.email, display_name=profile.display_name) if existing is None else existing
+        for key, value in profile.__dict__.items():
+            setattr(user, key, value)
+        user.password_hash = hash_password(password)
+        db.add(user)
+        db.flush()
+    already = db.exec(
+        select(Membership).where(Membership.group_id == invitation.group_id, Membership.user_id == user.id)
+    ).first()
+    if already is None:
+        db.add(Membership(group_id=invitation.group_id, user_id=user.id or 0, role=invitation.role,
+                          listed_in_report=invitation.role != "observer"))
+        user.auth_version += 1
+        db.add(user)
+    invitation.used_at = utcnow()
+    db.add(invitation)
+    record(db, "invitation.accepted", actor_id=user.id, group_id=invitation.group_id, object_type="invitation",
+           object_id=invitation.id, ip=ip, role=invitation.role)
+    return user
+
+
+def invitation_expiry(settings: Settings) -> dt.datetime:
+    """When an invitation made now stops working."""
+    return utcnow() + dt.timedelta(seconds=settings.invite_max_age)
+
+
+def group_of(db: Session, invitation: Invitation) -> WorkingGroup | None:
+    """The group an invitation is for."""
+    return db.get(WorkingGroup, invitation.group_id)

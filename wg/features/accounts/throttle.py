@@ -1,0 +1,44 @@
+"""Login throttling per account and per address, counted in the database so every app process agrees."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func
+from sqlmodel import Session, col, delete, select
+
+from wg.models import LoginFailure, utcnow
+
+PER_ADDRESS_FACTOR = 4  # an address may fail this many times more often than one account
+
+
+def _keys(email: str, ip: str) -> tuple[str, str]:
+    return f"acct:{email.strip().lower()}", f"ip:{ip}"
+
+
+def is_throttled(db: Session, email: str, ip: str, max_failures: int, window_seconds: int) -> bool:
+    """True when this account or this address failed too often within the window."""
+    since = utcnow() - dt.timedelta(seconds=window_seconds)
+    acct, addr = _keys(email, ip)
+    counts = dict(
+        db.exec(
+            select(LoginFailure.key, func.count())
+            .where(col(LoginFailure.key).in_([acct, addr]), col(LoginFailure.at) >= since)
+            .group_by(col(LoginFailure.key))
+        ).all()
+    )
+    return counts.get(acct, 0) >= max_failures or counts.get(addr, 0) >= max_failures * PER_ADDRESS_FACTOR
+
+
+def record_failure(db: Session, email: str, ip: str) -> None:
+    """Count one failed login against the account and the address (the caller commits)."""
+    for key in _keys(email, ip):
+        db.add(LoginFailure(key=key))
+
+
+def clear_account(db: Session, email: str, window_seconds: int) -> None:
+    """Forget an account's failures after a successful login, and prune failures older than the window."""
+    acct, _ = _keys(email, "")
+    db.exec(delete(LoginFailure).where(col(LoginFailure.key) == acct))
+    cutoff = utcnow() - dt.timedelta(seconds=window_seconds)
+    db.exec(delete(LoginFailure).where(col(LoginFailure.at) < cutoff))

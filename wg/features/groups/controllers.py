@@ -1,0 +1,202 @@
+"""Pages for working groups: the dashboard, members, subgroups, and group creation by platform admins."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import Provide
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from sqlmodel import Session
+
+from wg.features.groups import operations as ops
+from wg.features.groups.context import GroupContext
+from wg.features.groups.queries import pending_invitations, roster, roster_by_country, subgroups_with_people
+from wg.lib.deps import form_ints, provide_group, provide_user
+from wg.lib.errors import NotAllowed, ValidationFailed
+from wg.lib.web import client_ip, render, see_other, settings_of
+from wg.models import AttributionMode, ConsensusRule, Role, User
+from wg.policy import Actor, can_create_group, can_manage_members, can_manage_subgroups
+
+FormBody = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+ROLES = [r.value for r in Role]
+
+
+def _base(ctx: GroupContext) -> dict[str, Any]:
+    return {"group": ctx.group, "actor": ctx.actor, "membership": ctx.membership,
+            "can_manage_members": can_manage_members(ctx.actor),
+            "can_manage_subgroups": can_manage_subgroups(ctx.actor)}
+
+
+class AdminPages(Controller):
+    """Platform administration: creating working groups and naming their organizers."""
+
+    path = "/admin"
+    include_in_schema = False
+    dependencies = {"user": Provide(provide_user, sync_to_thread=False)}
+
+    @get("/groups/new", sync_to_thread=False)
+    def new_group_page(self, request: Request[Any, Any, Any], user: User) -> Response[Any]:
+        """The form for a new working group."""
+        if not can_create_group(Actor(user_id=user.id, is_admin=user.is_admin)):
+            raise NotAllowed("Only platform administrators create working groups.")
+        return render(request, "groups/new_group.html", _new_group_context({"countries": "US, JP, KR"}, {}))
+
+    @post("/groups", sync_to_thread=True)
+    def create_group(self, request: Request[Any, Any, Any], db: Session, user: User, data: FormBody
+                     ) -> Response[Any]:
+        """Create the group; show the organizer's invitation link when they have no account yet."""
+        actor = Actor(user_id=user.id, is_admin=user.is_admin)
+        try:
+            group, issued = ops.create_group(db, actor, settings_of(request), data, client_ip(request))
+        except ValidationFailed as exc:
+            db.rollback()
+            return render(request, "groups/new_group.html", _new_group_context(data, exc.errors), status_code=422)
+        db.commit()
+        if issued is None:
+            return see_other(request, "/")
+        link = f"{settings_of(request).base_url}/invite/{issued.token}"
+        return render(request, "groups/group_created.html", {"new_group": group, "link": link,
+                                                             "invitation": issued.invitation})
+
+
+def _new_group_context(values: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
+    return {"values": values, "errors": errors, "attribution_modes": [m.value for m in AttributionMode],
+            "consensus_rules": [r.value for r in ConsensusRule]}
+
+
+class GroupPages(Controller):
+    """Everything under /g/{slug}: non-members get 404 for all of it."""
+
+    path = "/g/{slug:str}"
+    include_in_schema = False
+    dependencies = {
+        "user": Provide(provide_user, sync_to_thread=False),
+        "ctx": Provide(provide_group, sync_to_thread=True),
+    }
+
+    @get("/", sync_to_thread=True)
+    def dashboard(self, request: Request[Any, Any, Any], db: Session, ctx: GroupContext) -> Response[Any]:
+        """Subgroups and the roster by country."""
+        entries = roster(db, ctx.group_id)
+        return render(request, "groups/dashboard.html", {
+            **_base(ctx), "subgroups": subgroups_with_people(db, ctx.group_id),
+            "roster": roster_by_country(entries, ctx.group.countries), "member_count": len(entries)})
+
+    @get("/members", sync_to_thread=True)
+    def members_page(self, request: Request[Any, Any, Any], db: Session, ctx: GroupContext) -> Response[Any]:
+        """The member list; organizers also see the invitation form and pending invitations."""
+        return render(request, "groups/members.html", _members_context(db, ctx, {"role": "member"}, {}))
+
+    @post("/members/invite", sync_to_thread=True)
+    def invite(self, request: Request[Any, Any, Any], db: Session, ctx: GroupContext, data: FormBody
+               ) -> Response[Any]:
+        """Invite someone; the one-time link is shown once, to the organizer."""
+        try:
+            issued = ops.invite_member(db, ctx, settings_of(request), data, client_ip(request))
+        except ValidationFailed as exc:
+            db.rollback()
+            return render(request, "groups/members.html", _members_context(db, ctx, data, exc.errors),
+                          status_code=422)
+        db.commit()
+        link = f"{settings_of(request).base_url}/invite/{issued.token}"
+        context = _members_context(db, ctx, {"role": "member"}, {})
+        context["new_link"] = link
+        context["new_invitation"] = issued.invitation
+        return render(request, "groups/members.html", context)
+
+    @post("/members/{user_id:int}/role", sync_to_thread=True)
+    def set_role(self, request: Request[Any, Any, Any], db: Session, ctx: GroupContext, user_id: int,
+                 data: FormBody) -> Response[Any]:
+        """Change a member's role."""
+        try:
+            ops.change_role(db, ctx, user_id, str(data.get("role") or ""), client_ip(request))
+        except ValidationFailed as exc:
+            db.rollback()
+            return render(request, "groups/members.html",
+                          _members_context(db, ctx, {"role": "member"}, {f"role-{user_id}": exc.errors["role"]}),
+                          status_code=422)
+        db.commit()
+        return see_other(request, f"/g/{ctx.group.slug}/members")
+
+    @post("/members/{user_id:int}/remove", sync_to_thread=True)
+    def remove(self, request: Request[Any, Any, Any], db: Session, ctx: GroupContext, user_id: int
+               ) -> Response[Any]:
+        """Remove a member from the group."""
+        ops.remove_member(db, ctx, user_id, client_ip(request))
+        db.commit()
+        return see_other(request, f"/g/{ctx.group.slug}/members")
+
+    @get("/subgroups/new", sync_to_thread=False)
+    def new_subgroup_page(self, request: Request[Any, Any, Any], ctx: GroupContext) -> Response[Any]:
+        """The form for a new subgroup."""
+        if not can_manage_subgroups(ctx.actor):
+            raise NotAllowed("Only organizers create subgroups.")
+        return render(request, "groups/subgroup_form.html", {**_base(ctx), "values": {}, "errors": {},
+                                                             "subgroup": None})
+
+    @post("/subgroups", sync_to_thread=True)
+    def create_subgroup(self, request: Request[Any, Any, Any], db: Session, ctx: GroupContext, data: FormBody
+                        ) -> Response[Any]:
+        """Create a subgroup, then go to it to choose chairs and members."""
+        try:
+            subgroup = ops.create_subgroup(db, ctx, data, client_ip(request))
+        except ValidationFailed as exc:
+            db.rollback()
+            return render(request, "groups/subgroup_form.html",
+                          {**_base(ctx), "values": data, "errors": exc.errors, "subgroup": None}, status_code=422)
+        db.commit()
+        return see_other(request, f"/g/{ctx.group.slug}/subgroups/{subgroup.id}")
+
+    @get("/subgroups/{subgroup_id:int}", sync_to_thread=True)
+    def subgroup_page(self, request: Request[Any, Any, Any], db: Session, ctx: GroupContext, subgroup_id: int
+                      ) -> Response[Any]:
+        """A subgroup: mandate, chairs, members; organizers edit it here."""
+        return render(request, "groups/subgroup.html", _subgroup_context(db, ctx, subgroup_id, None, {}))
+
+    @post("/subgroups/{subgroup_id:int}", sync_to_thread=True)
+    def update_subgroup(self, request: Request[Any, Any, Any], db: Session, ctx: GroupContext, subgroup_id: int,
+                        data: FormBody) -> Response[Any]:
+        """Rename a subgroup or change its mandate."""
+        subgroup = ops.get_subgroup(db, ctx, subgroup_id)
+        try:
+            ops.update_subgroup(db, ctx, subgroup, data, client_ip(request))
+        except ValidationFailed as exc:
+            db.rollback()
+            return render(request, "groups/subgroup.html", _subgroup_context(db, ctx, subgroup_id, data, exc.errors),
+                          status_code=422)
+        db.commit()
+        return see_other(request, f"/g/{ctx.group.slug}/subgroups/{subgroup_id}")
+
+    @post("/subgroups/{subgroup_id:int}/members", sync_to_thread=True)
+    def set_subgroup_members(self, request: Request[Any, Any, Any], db: Session, ctx: GroupContext,
+                             subgroup_id: int, data: FormBody) -> Response[Any]:
+        """Choose the subgroup's members and chairs."""
+        subgroup = ops.get_subgroup(db, ctx, subgroup_id)
+        try:
+            ops.set_subgroup_members(db, ctx, subgroup, form_ints(data, "members"), form_ints(data, "chairs"),
+                                     client_ip(request))
+        except ValidationFailed as exc:
+            db.rollback()
+            return render(request, "groups/subgroup.html", _subgroup_context(db, ctx, subgroup_id, None, exc.errors),
+                          status_code=422)
+        db.commit()
+        return see_other(request, f"/g/{ctx.group.slug}/subgroups/{subgroup_id}")
+
+
+def _members_context(db: Session, ctx: GroupContext, values: dict[str, Any], errors: dict[str, str]
+                     ) -> dict[str, Any]:
+    entries = roster(db, ctx.group_id)
+    manage = can_manage_members(ctx.actor)
+    return {**_base(ctx), "roster": entries, "values": values, "errors": errors, "roles": ROLES,
+            "invitations": pending_invitations(db, ctx.group_id) if manage else []}
+
+
+def _subgroup_context(db: Session, ctx: GroupContext, subgroup_id: int, values: dict[str, Any] | None,
+                      errors: dict[str, str]) -> dict[str, Any]:
+    subgroup = ops.get_subgroup(db, ctx, subgroup_id)
+    view = next(v for v in subgroups_with_people(db, ctx.group_id) if v.subgroup.id == subgroup.id)
+    return {**_base(ctx), "view": view, "subgroup": subgroup, "roster": roster(db, ctx.group_id),
+            "member_ids": {u.id for u in view.members}, "chair_ids": {u.id for u in view.chairs},
+            "values": values or {"name": subgroup.name, "mandate": subgroup.mandate}, "errors": errors}

@@ -1,0 +1,55 @@
+"""Dependency providers shared by controllers: the request's database session, the user, the group."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from litestar import Request
+from litestar.exceptions import NotAuthorizedException
+from sqlmodel import Session
+
+from wg.db import Database
+from wg.features.groups.context import GroupContext, load_group_context
+from wg.lib.web import current_user
+from wg.models import User
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def provide_db(request: Request[Any, Any, Any]) -> Iterator[Session]:
+    """One session per request; state-changing methods take SQLite's write lock at BEGIN."""
+    db: Database = request.app.state.db
+    session = db.session(write=request.method in WRITE_METHODS)
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+def provide_user(request: Request[Any, Any, Any]) -> User:
+    """The logged-in user; anonymous visitors are sent to the login page (401 under /api)."""
+    user = current_user(request)
+    if user is None:
+        raise NotAuthorizedException("Log in to continue.")
+    return user
+
+
+def provide_group(slug: str, user: User, db: Session) -> GroupContext:
+    """The group in the URL as the current user sees it; 404 for non-members."""
+    return load_group_context(db, user, slug)
+
+
+def form_list(data: dict[str, Any], key: str) -> list[str]:
+    """A form field that may repeat (checkboxes), as a list of strings."""
+    value = data.get(key)
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    return [str(value)]
+
+
+def form_ints(data: dict[str, Any], key: str) -> list[int]:
+    """A repeated form field of ids; anything that is not a whole number is ignored."""
+    return [int(v) for v in form_list(data, key) if v.strip().isdigit()]

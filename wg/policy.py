@@ -1,0 +1,85 @@
+"""Every permission rule of wg, as pure ``can_*`` functions of an :class:`Actor` (no database, no web).
+
+Rules that concern what is inside a working group answer False for anyone who is not a member; the web layer
+turns "cannot view the group" into 404 so that non-members learn nothing, and other refusals into 403.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from wg.models.enums import Role
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is asking, as far as the rules care: admin flag, role in the group, subgroups chaired and joined."""
+
+    user_id: int | None = None
+    is_admin: bool = False
+    role: Role | None = None
+    chairs: frozenset[int] = field(default_factory=frozenset)
+    subgroups: frozenset[int] = field(default_factory=frozenset)
+
+    @property
+    def is_member(self) -> bool:
+        """True for anyone with a role in the group, observers included."""
+        return self.role is not None
+
+
+ANONYMOUS = Actor()
+
+
+def can_create_group(actor: Actor) -> bool:
+    """Only platform admins create working groups."""
+    return actor.is_admin
+
+
+def can_list_all_groups(actor: Actor) -> bool:
+    """Platform admins see the list of every group (names and organizers, nothing inside)."""
+    return actor.is_admin
+
+
+def can_view_group(actor: Actor) -> bool:
+    """Members in any role see the group; everyone else gets 404 (platform admins included)."""
+    return actor.is_member
+
+
+def can_view_roster(actor: Actor) -> bool:
+    """Every member sees who else is in the group."""
+    return actor.is_member
+
+
+def can_manage_members(actor: Actor) -> bool:
+    """Organizers invite members, change roles and remove members."""
+    return actor.role is Role.ORGANIZER
+
+
+def can_change_role(actor: Actor, target_user_id: int, new_role: Role) -> bool:
+    """Organizers change roles, but never their own (so a group cannot lose its last organizer by accident)."""
+    return can_manage_members(actor) and actor.user_id != target_user_id
+
+
+def can_remove_member(actor: Actor, target_user_id: int) -> bool:
+    """Organizers remove members other than themselves."""
+    return can_manage_members(actor) and actor.user_id != target_user_id
+
+
+def can_manage_subgroups(actor: Actor) -> bool:
+    """Organizers create subgroups and set their mandate, chairs and members."""
+    return actor.role is Role.ORGANIZER
+
+
+def can_view_subgroup(actor: Actor, subgroup_id: int) -> bool:
+    """Every member of the group may read every subgroup (track-II groups work in the open internally)."""
+    return actor.is_member
+
+
+def is_subgroup_chair(actor: Actor, subgroup_id: int) -> bool:
+    """True when the actor chairs that subgroup."""
+    return actor.is_member and subgroup_id in actor.chairs
+
+
+def can_view_audit(actor: Actor) -> bool:
+    """Organizers read the group's audit log."""
+    return actor.role is Role.ORGANIZER

@@ -1,0 +1,98 @@
+"""Settings: the only module that reads the environment (every variable is prefixed ``WG_``)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES_DIR = PROJECT_ROOT / "templates"
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+class SettingsError(ValueError):
+    """A ``WG_*`` variable has a value wg cannot use."""
+
+
+def _bool(name: str, value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise SettingsError(f"{name} must be true or false, not {value!r}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything wg can be told from outside; build one with :func:`load_settings`."""
+
+    data_dir: Path
+    database_url: str
+    secret_key: str
+    exports_dir: Path
+    allowed_hosts: tuple[str, ...] = ("*",)
+    env: str = "development"
+    base_url: str = "http://127.0.0.1:8000"
+    session_max_age: int = 14 * 24 * 3600
+    invite_max_age: int = 7 * 24 * 3600
+    login_max_failures: int = 5
+    login_window_seconds: int = 15 * 60
+    log_sql: bool = False
+
+    @property
+    def is_production(self) -> bool:
+        """True outside development and test: cookies are Secure and the Host header is checked."""
+        return self.env == "production"
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True when the database is SQLite."""
+        return self.database_url.startswith("sqlite")
+
+
+def _secret_key(data_dir: Path, env: str, given: str | None) -> str:
+    if given:
+        if len(given) < 32:
+            raise SettingsError("WG_SECRET_KEY must be at least 32 characters")
+        return given
+    if env == "production":
+        raise SettingsError("WG_SECRET_KEY must be set in production")
+    key_file = data_dir / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Read settings from ``WG_*`` variables (``environ`` defaults to the process environment)."""
+    env_vars = dict(os.environ if environ is None else environ)
+    env = env_vars.get("WG_ENV", "development").strip().lower()
+    if env not in {"development", "production", "test"}:
+        raise SettingsError(f"WG_ENV must be development, production or test, not {env!r}")
+    data_dir = Path(env_vars.get("WG_DATA_DIR", str(PROJECT_ROOT / "data"))).resolve()
+    database_url = env_vars.get("WG_DATABASE_URL") or f"sqlite:///{data_dir / 'wg.sqlite3'}"
+    if database_url.startswith("postgresql://") or database_url.startswith("postgres://"):
+        database_url = "postgresql+psycopg://" + database_url.split("://", 1)[1]
+    if not (database_url.startswith("sqlite") or database_url.startswith("postgresql+psycopg")):
+        raise SettingsError("WG_DATABASE_URL must be a sqlite:/// or postgresql:// URL")
+    hosts = tuple(h.strip() for h in env_vars.get("WG_ALLOWED_HOSTS", "").split(",") if h.strip())
+    if not hosts:
+        hosts = ("*",) if env != "production" else ("localhost", "127.0.0.1")
+    return Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        secret_key=_secret_key(data_dir, env, env_vars.get("WG_SECRET_KEY")),
+        exports_dir=Path(env_vars.get("WG_EXPORTS_DIR", str(PROJECT_ROOT / "exports"))).resolve(),
+        allowed_hosts=hosts,
+        env=env,
+        base_url=env_vars.get("WG_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+        log_sql=_bool("WG_LOG_SQL", env_vars.get("WG_LOG_SQL", "false")),
+    )
