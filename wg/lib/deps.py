@@ -6,7 +6,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from litestar import Request
+from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException
+from litestar.params import FromPath
 from sqlmodel import Session
 
 from wg.db import Database
@@ -15,6 +17,13 @@ from wg.lib.web import current_user
 from wg.models import User
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+DbSession = NamedDependency[Session]
+"""The request's database session (handler parameter ``db``)."""
+CurrentUser = NamedDependency[User]
+"""The logged-in user (handler parameter ``user``)."""
+Group = NamedDependency[GroupContext]
+"""The group in the URL with the user's rights in it (handler parameter ``ctx``)."""
 
 
 def provide_db(request: Request[Any, Any, Any]) -> Iterator[Session]:
@@ -35,7 +44,7 @@ def provide_user(request: Request[Any, Any, Any]) -> User:
     return user
 
 
-def provide_group(slug: str, user: User, db: Session) -> GroupContext:
+def provide_group(slug: FromPath[str], user: CurrentUser, db: DbSession) -> GroupContext:
     """The group in the URL as the current user sees it; 404 for non-members."""
     return load_group_context(db, user, slug)
 

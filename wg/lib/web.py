@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, TypeAlias
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -16,6 +16,9 @@ from wg.features.accounts.sessions import AuthState, csrf_token
 from wg.lib.countries import COUNTRIES, country_name
 from wg.models import User
 from wg.settings import Settings
+
+AnyRequest: TypeAlias = Request[Any, Any, Any]
+"""A request of any user, auth and state type."""
 
 STATUS_TITLES = {
     400: "Bad request",

@@ -4,21 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.di import Provide
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
-from sqlmodel import Session
+from litestar.params import Body, FromPath, FromQuery
 
 from wg.features.accounts import operations as ops
 from wg.features.accounts.middleware import set_session_cookie
 from wg.features.accounts.sessions import end_session, issue_session
 from wg.features.audit.log import record
 from wg.features.groups.queries import all_groups, groups_for_user
-from wg.lib.deps import provide_user
+from wg.lib.deps import CurrentUser, DbSession, provide_user
 from wg.lib.errors import ValidationFailed, not_found
 from wg.lib.fields import SECTORS, all_time_zones
-from wg.lib.web import auth_state, client_ip, current_user, render, safe_next, see_other, settings_of
+from wg.lib.web import AnyRequest, auth_state, client_ip, current_user, render, safe_next, see_other, settings_of
 from wg.models import User
 from wg.policy import Actor, can_list_all_groups
 
@@ -31,7 +30,7 @@ class AccountPages(Controller):
     include_in_schema = False
 
     @get("/", sync_to_thread=True)
-    def home(self, request: Request[Any, Any, Any], db: Session) -> Response[Any]:
+    def home(self, request: AnyRequest, db: DbSession) -> Response[Any]:
         """The user's groups (the login page for visitors)."""
         user = current_user(request)
         if user is None:
@@ -41,14 +40,14 @@ class AccountPages(Controller):
         return render(request, "accounts/home.html", {"groups": groups, "admin_groups": admin_groups})
 
     @get("/login", sync_to_thread=False)
-    def login_page(self, request: Request[Any, Any, Any], next: str | None = None) -> Response[Any]:  # noqa: A002
+    def login_page(self, request: AnyRequest, next: FromQuery[str | None] = None) -> Response[Any]:  # noqa: A002
         """The login form."""
         if current_user(request) is not None:
             return see_other(request, safe_next(next))
         return render(request, "accounts/login.html", {"next": safe_next(next, ""), "values": {}, "errors": {}})
 
     @post("/login", sync_to_thread=True)
-    def login(self, request: Request[Any, Any, Any], db: Session, data: FormBody) -> Response[Any]:
+    def login(self, request: AnyRequest, db: DbSession, data: FormBody) -> Response[Any]:
         """Check the credentials; on success start a fresh session (a new id, whatever the browser had)."""
         email = str(data.get("email") or "")
         password = str(data.get("password") or "")
@@ -69,7 +68,7 @@ class AccountPages(Controller):
         return response
 
     @post("/logout", sync_to_thread=True)
-    def logout(self, request: Request[Any, Any, Any], db: Session) -> Response[Any]:
+    def logout(self, request: AnyRequest, db: DbSession) -> Response[Any]:
         """End the session everywhere: the old cookie is dead even if someone kept a copy."""
         state = auth_state(request)
         if state.user is not None:
@@ -81,12 +80,12 @@ class AccountPages(Controller):
         return response
 
     @get("/profile", sync_to_thread=False, dependencies={"user": Provide(provide_user, sync_to_thread=False)})
-    def profile_page(self, request: Request[Any, Any, Any], user: User, saved: bool = False) -> Response[Any]:
+    def profile_page(self, request: AnyRequest, user: CurrentUser, saved: FromQuery[bool] = False) -> Response[Any]:
         """The user's own profile form."""
         return render(request, "accounts/profile.html", _profile_context(user.__dict__, {}, saved))
 
     @post("/profile", sync_to_thread=True, dependencies={"user": Provide(provide_user, sync_to_thread=False)})
-    def profile_save(self, request: Request[Any, Any, Any], db: Session, user: User, data: FormBody
+    def profile_save(self, request: AnyRequest, db: DbSession, user: CurrentUser, data: FormBody
                      ) -> Response[Any]:
         """Save the profile; on a mistake show the form again with everything typed."""
         fresh = db.get(User, user.id)
@@ -102,7 +101,7 @@ class AccountPages(Controller):
         return see_other(request, "/profile?saved=true")
 
     @post("/profile/password", sync_to_thread=True, dependencies={"user": Provide(provide_user, sync_to_thread=False)})
-    def password_save(self, request: Request[Any, Any, Any], db: Session, user: User, data: FormBody
+    def password_save(self, request: AnyRequest, db: DbSession, user: CurrentUser, data: FormBody
                       ) -> Response[Any]:
         """Change the password; every session ends, this one continues under a new id."""
         fresh = db.get(User, user.id)
@@ -122,7 +121,7 @@ class AccountPages(Controller):
         return response
 
     @get("/invite/{token:str}", sync_to_thread=True)
-    def invitation_page(self, request: Request[Any, Any, Any], db: Session, token: str) -> Response[Any]:
+    def invitation_page(self, request: AnyRequest, db: DbSession, token: FromPath[str]) -> Response[Any]:
         """The page an invited person opens: set a name and password, or join with the existing account."""
         invitation = ops.find_open_invitation(db, token)
         if invitation is None:
@@ -135,7 +134,7 @@ class AccountPages(Controller):
             "time_zones": all_time_zones(), "sectors": SECTORS})
 
     @post("/invite/{token:str}", sync_to_thread=True)
-    def invitation_accept(self, request: Request[Any, Any, Any], db: Session, token: str, data: FormBody
+    def invitation_accept(self, request: AnyRequest, db: DbSession, token: FromPath[str], data: FormBody
                           ) -> Response[Any]:
         """Accept the invitation; a new member is logged in straight away."""
         invitation = ops.find_open_invitation(db, token)

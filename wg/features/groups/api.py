@@ -6,18 +6,17 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from litestar import Controller, Request, Response, delete, get, patch, post, put
+from litestar import Controller, Response, delete, get, patch, post, put
 from litestar.di import Provide
-from sqlmodel import Session
+from litestar.params import FromPath, JSONBody
 
 from wg.features.accounts import operations as account_ops
 from wg.features.accounts.middleware import set_session_cookie
 from wg.features.accounts.sessions import csrf_token, end_session, session_id_for
 from wg.features.groups import operations as ops
-from wg.features.groups.context import GroupContext
 from wg.features.groups.queries import groups_for_user, roster, subgroups_with_people
-from wg.lib.deps import provide_group, provide_user
-from wg.lib.web import auth_state, client_ip, csrf_for, settings_of
+from wg.lib.deps import CurrentUser, DbSession, Group, provide_group, provide_user
+from wg.lib.web import AnyRequest, auth_state, client_ip, csrf_for, settings_of
 from wg.models import Membership, User, WorkingGroup
 from wg.policy import Actor
 from wg.settings import Settings
@@ -37,7 +36,7 @@ class SessionOut:
 
     authenticated: bool
     csrf_token: str
-    user_id: int | None = None
+    user_id: FromPath[int] | None = None
 
 
 @dataclass
@@ -161,7 +160,7 @@ class SubgroupOut:
     members: list[UserOut]
 
 
-def user_out(user: User) -> UserOut:
+def user_out(user: CurrentUser) -> UserOut:
     """The public fields of a user."""
     return UserOut(id=user.id or 0, display_name=user.display_name, native_name=user.native_name,
                    country=user.country, affiliation=user.affiliation, sector=user.sector)
@@ -180,7 +179,7 @@ def _invitation_out(settings: Settings, issued: ops.InvitationIssued) -> Invitat
                          link=f"{settings.base_url}/invite/{issued.token}", expires_at=inv.expires_at)
 
 
-def _role(ctx: GroupContext) -> str | None:
+def _role(ctx: Group) -> str | None:
     membership: Membership | None = ctx.membership
     return membership.role if membership else None
 
@@ -192,14 +191,14 @@ class SessionApi(Controller):
     tags = ["session"]
 
     @get("/", sync_to_thread=False)
-    def show(self, request: Request[Any, Any, Any]) -> SessionOut:
+    def show(self, request: AnyRequest) -> SessionOut:
         """Whether this client is logged in, and its CSRF token."""
         state = auth_state(request)
         return SessionOut(authenticated=state.user is not None, csrf_token=csrf_for(request),
                           user_id=state.user.id if state.user else None)
 
     @post("/", sync_to_thread=True)
-    def login(self, request: Request[Any, Any, Any], db: Session, data: LoginIn) -> Response[SessionOut]:
+    def login(self, request: AnyRequest, db: DbSession, data: JSONBody[LoginIn]) -> Response[SessionOut]:
         """Log in; the answer sets a new session cookie and carries the new CSRF token."""
         settings = settings_of(request)
         try:
@@ -217,7 +216,7 @@ class SessionApi(Controller):
         return response
 
     @delete("/", sync_to_thread=True, status_code=204)
-    def logout(self, request: Request[Any, Any, Any], db: Session) -> Response[None]:
+    def logout(self, request: AnyRequest, db: DbSession) -> Response[None]:
         """Log out: the session is deleted on the server."""
         end_session(db, auth_state(request).session_id)
         db.commit()
@@ -234,18 +233,18 @@ class GroupApi(Controller):
     dependencies = {"user": Provide(provide_user, sync_to_thread=False)}
 
     @get("/me", sync_to_thread=False)
-    def me(self, user: User) -> MeOut:
+    def me(self, user: CurrentUser) -> MeOut:
         """The logged-in user."""
         base = asdict(user_out(user))
         return MeOut(**base, email=user.email, time_zone=user.time_zone, is_admin=user.is_admin)
 
     @get("/groups", sync_to_thread=True)
-    def list_groups(self, db: Session, user: User) -> list[GroupOut]:
+    def list_groups(self, db: DbSession, user: CurrentUser) -> list[GroupOut]:
         """The groups the user belongs to."""
         return [group_out(g, role) for g, role in groups_for_user(db, user)]
 
     @post("/groups", sync_to_thread=True, status_code=201)
-    def create_group(self, request: Request[Any, Any, Any], db: Session, user: User, data: GroupCreateIn
+    def create_group(self, request: AnyRequest, db: DbSession, user: CurrentUser, data: JSONBody[GroupCreateIn]
                      ) -> GroupCreatedOut:
         """Create a group (platform admins only)."""
         group, issued = ops.create_group(db, Actor(user_id=user.id, is_admin=user.is_admin), settings_of(request),
@@ -256,20 +255,20 @@ class GroupApi(Controller):
         return GroupCreatedOut(group=group_out(group, role), organizer_invitation_link=link)
 
     @get("/groups/{slug:str}", sync_to_thread=True, dependencies={"ctx": Provide(provide_group, sync_to_thread=True)})
-    def get_group(self, ctx: GroupContext) -> GroupOut:
+    def get_group(self, ctx: Group) -> GroupOut:
         """One group (404 for non-members)."""
         return group_out(ctx.group, _role(ctx))
 
     @get("/groups/{slug:str}/members", sync_to_thread=True,
          dependencies={"ctx": Provide(provide_group, sync_to_thread=True)})
-    def list_members(self, db: Session, ctx: GroupContext) -> list[MemberOut]:
+    def list_members(self, db: DbSession, ctx: Group) -> list[MemberOut]:
         """The roster."""
         return [MemberOut(user=user_out(e.user), role=e.role, listed_in_report=e.listed_in_report)
                 for e in roster(db, ctx.group_id)]
 
     @post("/groups/{slug:str}/invitations", sync_to_thread=True, status_code=201,
           dependencies={"ctx": Provide(provide_group, sync_to_thread=True)})
-    def invite(self, request: Request[Any, Any, Any], db: Session, ctx: GroupContext, data: InvitationIn
+    def invite(self, request: AnyRequest, db: DbSession, ctx: Group, data: JSONBody[InvitationIn]
                ) -> InvitationOut:
         """Invite a member (organizers)."""
         issued = ops.invite_member(db, ctx, settings_of(request), asdict(data), client_ip(request))
@@ -278,7 +277,7 @@ class GroupApi(Controller):
 
     @patch("/groups/{slug:str}/members/{user_id:int}", sync_to_thread=True,
            dependencies={"ctx": Provide(provide_group, sync_to_thread=True)})
-    def set_role(self, request: Request[Any, Any, Any], db: Session, ctx: GroupContext, user_id: int, data: RoleIn
+    def set_role(self, request: AnyRequest, db: DbSession, ctx: Group, user_id: FromPath[int], data: JSONBody[RoleIn]
                  ) -> MemberOut:
         """Change a member's role (organizers)."""
         membership = ops.change_role(db, ctx, user_id, data.role, client_ip(request))
@@ -289,20 +288,20 @@ class GroupApi(Controller):
 
     @delete("/groups/{slug:str}/members/{user_id:int}", sync_to_thread=True, status_code=204,
             dependencies={"ctx": Provide(provide_group, sync_to_thread=True)})
-    def remove_member(self, request: Request[Any, Any, Any], db: Session, ctx: GroupContext, user_id: int) -> None:
+    def remove_member(self, request: AnyRequest, db: DbSession, ctx: Group, user_id: FromPath[int]) -> None:
         """Remove a member (organizers)."""
         ops.remove_member(db, ctx, user_id, client_ip(request))
         db.commit()
 
     @get("/groups/{slug:str}/subgroups", sync_to_thread=True,
          dependencies={"ctx": Provide(provide_group, sync_to_thread=True)})
-    def list_subgroups(self, db: Session, ctx: GroupContext) -> list[SubgroupOut]:
+    def list_subgroups(self, db: DbSession, ctx: Group) -> list[SubgroupOut]:
         """Every subgroup with chairs and members."""
         return [_subgroup_out(v) for v in subgroups_with_people(db, ctx.group_id)]
 
     @post("/groups/{slug:str}/subgroups", sync_to_thread=True, status_code=201,
           dependencies={"ctx": Provide(provide_group, sync_to_thread=True)})
-    def create_subgroup(self, request: Request[Any, Any, Any], db: Session, ctx: GroupContext, data: SubgroupIn
+    def create_subgroup(self, request: AnyRequest, db: DbSession, ctx: Group, data: JSONBody[SubgroupIn]
                         ) -> SubgroupOut:
         """Create a subgroup (organizers)."""
         subgroup = ops.create_subgroup(db, ctx, asdict(data), client_ip(request))
@@ -311,14 +310,14 @@ class GroupApi(Controller):
 
     @get("/groups/{slug:str}/subgroups/{subgroup_id:int}", sync_to_thread=True,
          dependencies={"ctx": Provide(provide_group, sync_to_thread=True)})
-    def get_subgroup(self, db: Session, ctx: GroupContext, subgroup_id: int) -> SubgroupOut:
+    def get_subgroup(self, db: DbSession, ctx: Group, subgroup_id: FromPath[int]) -> SubgroupOut:
         """One subgroup."""
         return _one_subgroup(db, ctx, subgroup_id)
 
     @patch("/groups/{slug:str}/subgroups/{subgroup_id:int}", sync_to_thread=True,
            dependencies={"ctx": Provide(provide_group, sync_to_thread=True)})
-    def update_subgroup(self, request: Request[Any, Any, Any], db: Session, ctx: GroupContext, subgroup_id: int,
-                        data: SubgroupIn) -> SubgroupOut:
+    def update_subgroup(self, request: AnyRequest, db: DbSession, ctx: Group, subgroup_id: FromPath[int],
+                        data: JSONBody[SubgroupIn]) -> SubgroupOut:
         """Rename a subgroup or change its mandate (organizers)."""
         ops.update_subgroup(db, ctx, ops.get_subgroup(db, ctx, subgroup_id), asdict(data), client_ip(request))
         db.commit()
@@ -326,8 +325,8 @@ class GroupApi(Controller):
 
     @put("/groups/{slug:str}/subgroups/{subgroup_id:int}/members", sync_to_thread=True,
          dependencies={"ctx": Provide(provide_group, sync_to_thread=True)})
-    def set_subgroup_members(self, request: Request[Any, Any, Any], db: Session, ctx: GroupContext,
-                             subgroup_id: int, data: SubgroupMembersIn) -> SubgroupOut:
+    def set_subgroup_members(self, request: AnyRequest, db: DbSession, ctx: Group,
+                             subgroup_id: FromPath[int], data: JSONBody[SubgroupMembersIn]) -> SubgroupOut:
         """Replace a subgroup's members and chairs (organizers)."""
         ops.set_subgroup_members(db, ctx, ops.get_subgroup(db, ctx, subgroup_id), data.members, data.chairs,
                                  client_ip(request))
@@ -341,7 +340,7 @@ def _subgroup_out(view: Any) -> SubgroupOut:
                        members=[user_out(u) for u in view.members])
 
 
-def _one_subgroup(db: Session, ctx: GroupContext, subgroup_id: int) -> SubgroupOut:
+def _one_subgroup(db: DbSession, ctx: Group, subgroup_id: FromPath[int]) -> SubgroupOut:
     subgroup = ops.get_subgroup(db, ctx, subgroup_id)
     view = next(v for v in subgroups_with_people(db, ctx.group_id) if v.subgroup.id == subgroup.id)
     return _subgroup_out(view)

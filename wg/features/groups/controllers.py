@@ -4,26 +4,24 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.di import Provide
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
-from sqlmodel import Session
+from litestar.params import Body, FromPath
 
 from wg.features.groups import operations as ops
-from wg.features.groups.context import GroupContext
 from wg.features.groups.queries import pending_invitations, roster, roster_by_country, subgroups_with_people
-from wg.lib.deps import form_ints, provide_group, provide_user
+from wg.lib.deps import CurrentUser, DbSession, Group, form_ints, provide_group, provide_user
 from wg.lib.errors import NotAllowed, ValidationFailed
-from wg.lib.web import client_ip, render, see_other, settings_of
-from wg.models import AttributionMode, ConsensusRule, Role, User
+from wg.lib.web import AnyRequest, client_ip, render, see_other, settings_of
+from wg.models import AttributionMode, ConsensusRule, Role
 from wg.policy import Actor, can_create_group, can_manage_members, can_manage_subgroups
 
 FormBody = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 ROLES = [r.value for r in Role]
 
 
-def _base(ctx: GroupContext) -> dict[str, Any]:
+def _base(ctx: Group) -> dict[str, Any]:
     return {"group": ctx.group, "actor": ctx.actor, "membership": ctx.membership,
             "can_manage_members": can_manage_members(ctx.actor),
             "can_manage_subgroups": can_manage_subgroups(ctx.actor)}
@@ -37,14 +35,14 @@ class AdminPages(Controller):
     dependencies = {"user": Provide(provide_user, sync_to_thread=False)}
 
     @get("/groups/new", sync_to_thread=False)
-    def new_group_page(self, request: Request[Any, Any, Any], user: User) -> Response[Any]:
+    def new_group_page(self, request: AnyRequest, user: CurrentUser) -> Response[Any]:
         """The form for a new working group."""
         if not can_create_group(Actor(user_id=user.id, is_admin=user.is_admin)):
             raise NotAllowed("Only platform administrators create working groups.")
         return render(request, "groups/new_group.html", _new_group_context({"countries": "US, JP, KR"}, {}))
 
     @post("/groups", sync_to_thread=True)
-    def create_group(self, request: Request[Any, Any, Any], db: Session, user: User, data: FormBody
+    def create_group(self, request: AnyRequest, db: DbSession, user: CurrentUser, data: FormBody
                      ) -> Response[Any]:
         """Create the group; show the organizer's invitation link when they have no account yet."""
         actor = Actor(user_id=user.id, is_admin=user.is_admin)
@@ -77,7 +75,7 @@ class GroupPages(Controller):
     }
 
     @get("/", sync_to_thread=True)
-    def dashboard(self, request: Request[Any, Any, Any], db: Session, ctx: GroupContext) -> Response[Any]:
+    def dashboard(self, request: AnyRequest, db: DbSession, ctx: Group) -> Response[Any]:
         """Subgroups and the roster by country."""
         entries = roster(db, ctx.group_id)
         return render(request, "groups/dashboard.html", {
@@ -85,12 +83,12 @@ class GroupPages(Controller):
             "roster": roster_by_country(entries, ctx.group.countries), "member_count": len(entries)})
 
     @get("/members", sync_to_thread=True)
-    def members_page(self, request: Request[Any, Any, Any], db: Session, ctx: GroupContext) -> Response[Any]:
+    def members_page(self, request: AnyRequest, db: DbSession, ctx: Group) -> Response[Any]:
         """The member list; organizers also see the invitation form and pending invitations."""
         return render(request, "groups/members.html", _members_context(db, ctx, {"role": "member"}, {}))
 
     @post("/members/invite", sync_to_thread=True)
-    def invite(self, request: Request[Any, Any, Any], db: Session, ctx: GroupContext, data: FormBody
+    def invite(self, request: AnyRequest, db: DbSession, ctx: Group, data: FormBody
                ) -> Response[Any]:
         """Invite someone; the one-time link is shown once, to the organizer."""
         try:
@@ -107,7 +105,7 @@ class GroupPages(Controller):
         return render(request, "groups/members.html", context)
 
     @post("/members/{user_id:int}/role", sync_to_thread=True)
-    def set_role(self, request: Request[Any, Any, Any], db: Session, ctx: GroupContext, user_id: int,
+    def set_role(self, request: AnyRequest, db: DbSession, ctx: Group, user_id: FromPath[int],
                  data: FormBody) -> Response[Any]:
         """Change a member's role."""
         try:
@@ -121,7 +119,7 @@ class GroupPages(Controller):
         return see_other(request, f"/g/{ctx.group.slug}/members")
 
     @post("/members/{user_id:int}/remove", sync_to_thread=True)
-    def remove(self, request: Request[Any, Any, Any], db: Session, ctx: GroupContext, user_id: int
+    def remove(self, request: AnyRequest, db: DbSession, ctx: Group, user_id: FromPath[int]
                ) -> Response[Any]:
         """Remove a member from the group."""
         ops.remove_member(db, ctx, user_id, client_ip(request))
@@ -129,7 +127,7 @@ class GroupPages(Controller):
         return see_other(request, f"/g/{ctx.group.slug}/members")
 
     @get("/subgroups/new", sync_to_thread=False)
-    def new_subgroup_page(self, request: Request[Any, Any, Any], ctx: GroupContext) -> Response[Any]:
+    def new_subgroup_page(self, request: AnyRequest, ctx: Group) -> Response[Any]:
         """The form for a new subgroup."""
         if not can_manage_subgroups(ctx.actor):
             raise NotAllowed("Only organizers create subgroups.")
@@ -137,7 +135,7 @@ class GroupPages(Controller):
                                                              "subgroup": None})
 
     @post("/subgroups", sync_to_thread=True)
-    def create_subgroup(self, request: Request[Any, Any, Any], db: Session, ctx: GroupContext, data: FormBody
+    def create_subgroup(self, request: AnyRequest, db: DbSession, ctx: Group, data: FormBody
                         ) -> Response[Any]:
         """Create a subgroup, then go to it to choose chairs and members."""
         try:
@@ -150,13 +148,13 @@ class GroupPages(Controller):
         return see_other(request, f"/g/{ctx.group.slug}/subgroups/{subgroup.id}")
 
     @get("/subgroups/{subgroup_id:int}", sync_to_thread=True)
-    def subgroup_page(self, request: Request[Any, Any, Any], db: Session, ctx: GroupContext, subgroup_id: int
+    def subgroup_page(self, request: AnyRequest, db: DbSession, ctx: Group, subgroup_id: FromPath[int]
                       ) -> Response[Any]:
         """A subgroup: mandate, chairs, members; organizers edit it here."""
         return render(request, "groups/subgroup.html", _subgroup_context(db, ctx, subgroup_id, None, {}))
 
     @post("/subgroups/{subgroup_id:int}", sync_to_thread=True)
-    def update_subgroup(self, request: Request[Any, Any, Any], db: Session, ctx: GroupContext, subgroup_id: int,
+    def update_subgroup(self, request: AnyRequest, db: DbSession, ctx: Group, subgroup_id: FromPath[int],
                         data: FormBody) -> Response[Any]:
         """Rename a subgroup or change its mandate."""
         subgroup = ops.get_subgroup(db, ctx, subgroup_id)
@@ -170,8 +168,8 @@ class GroupPages(Controller):
         return see_other(request, f"/g/{ctx.group.slug}/subgroups/{subgroup_id}")
 
     @post("/subgroups/{subgroup_id:int}/members", sync_to_thread=True)
-    def set_subgroup_members(self, request: Request[Any, Any, Any], db: Session, ctx: GroupContext,
-                             subgroup_id: int, data: FormBody) -> Response[Any]:
+    def set_subgroup_members(self, request: AnyRequest, db: DbSession, ctx: Group,
+                             subgroup_id: FromPath[int], data: FormBody) -> Response[Any]:
         """Choose the subgroup's members and chairs."""
         subgroup = ops.get_subgroup(db, ctx, subgroup_id)
         try:
@@ -185,7 +183,7 @@ class GroupPages(Controller):
         return see_other(request, f"/g/{ctx.group.slug}/subgroups/{subgroup_id}")
 
 
-def _members_context(db: Session, ctx: GroupContext, values: dict[str, Any], errors: dict[str, str]
+def _members_context(db: DbSession, ctx: Group, values: dict[str, Any], errors: dict[str, str]
                      ) -> dict[str, Any]:
     entries = roster(db, ctx.group_id)
     manage = can_manage_members(ctx.actor)
@@ -193,7 +191,7 @@ def _members_context(db: Session, ctx: GroupContext, values: dict[str, Any], err
             "invitations": pending_invitations(db, ctx.group_id) if manage else []}
 
 
-def _subgroup_context(db: Session, ctx: GroupContext, subgroup_id: int, values: dict[str, Any] | None,
+def _subgroup_context(db: DbSession, ctx: Group, subgroup_id: FromPath[int], values: dict[str, Any] | None,
                       errors: dict[str, str]) -> dict[str, Any]:
     subgroup = ops.get_subgroup(db, ctx, subgroup_id)
     view = next(v for v in subgroups_with_people(db, ctx.group_id) if v.subgroup.id == subgroup.id)
