@@ -55,7 +55,7 @@ def find_user_by_email(db: Session, email: str) -> User | None:
     return db.exec(select(User).where(func.lower(User.email) == normalise_email(email))).first()
 
 
-def validate_profile(data: dict[str, Any], prefix: str = "") -> ProfileInput:
+def validate_profile(data: dict[str, Any], prefix: str = "", country_required: bool = True) -> ProfileInput:
     """Check profile fields; raise ValidationFailed with every problem at once."""
     values = {
         "display_name": clean_line(data.get("display_name")),
@@ -68,7 +68,7 @@ def validate_profile(data: dict[str, Any], prefix: str = "") -> ProfileInput:
     checks = {
         "display_name": check_required(values["display_name"], "your name", 120),
         "native_name": check_optional(values["native_name"], "the native-script name", 120),
-        "country": check_country(values["country"]),
+        "country": check_country(values["country"], required=country_required),
         "affiliation": check_optional(values["affiliation"], "the affiliation", 200),
         "sector": check_sector(values["sector"]),
         "time_zone": check_time_zone(values["time_zone"]),
@@ -102,7 +102,8 @@ def create_user(
         errors["email"] = "A user with this e-mail address already exists."
     try:
         profile = validate_profile({"display_name": display_name, "native_name": native_name, "country": country,
-                                    "affiliation": affiliation, "sector": sector, "time_zone": time_zone})
+                                    "affiliation": affiliation, "sector": sector, "time_zone": time_zone},
+                                   country_required=False)
     except ValidationFailed as exc:
         errors.update(exc.errors)
     if password is not None and (problem := password_problem(password)):

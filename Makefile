@@ -1,0 +1,43 @@
+# wg — the two quick-start commands are `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: run test setup setup-test lint typecheck pytest clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Runtime install; the stamp file is redone whenever pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+setup: $(VENV)/.installed
+
+setup-test: $(VENV)/.installed-test
+
+## make run: set up, migrate SQLite, load the demo group (once), serve at http://$(HOST):$(PORT)
+run: setup
+	$(BIN)/wg db upgrade
+	$(BIN)/wg demo
+	@echo "Open http://$(HOST):$(PORT)/ and log in with one of the demo logins above."
+	$(BIN)/wg serve --host $(HOST) --port $(PORT)
+
+## make test: set up, install the Debian packages the suite needs, then ruff, mypy and pytest
+test: setup-test
+	./scripts/ensure-test-packages.sh
+	$(BIN)/ruff check wg tests benchmarks
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) data .mypy_cache .ruff_cache

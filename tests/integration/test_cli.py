@@ -1,0 +1,91 @@
+"""The ``wg`` command as an operator uses it: real subprocesses, real databases."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from wg.models import User, WorkingGroup
+
+
+def _wg(args: list[str], settings, extra_env: dict[str, str] | None = None, stdin: str | None = None):
+    env = {**os.environ, "WG_ENV": "test", "WG_DATA_DIR": str(settings.data_dir),
+           "WG_DATABASE_URL": settings.database_url, "WG_SECRET_KEY": settings.secret_key}
+    env.pop("WG_PASSWORD", None)
+    env.update(extra_env or {})
+    return subprocess.run([sys.executable, "-m", "wg", *args], env=env, capture_output=True, text=True, timeout=120,
+                          input=stdin)
+
+
+def test_help_lists_every_verb(settings):
+    result = _wg(["--help"], settings)
+    assert result.returncode == 0
+    for verb in ["serve", "db", "demo", "user", "import", "export", "backup", "restore"]:
+        assert verb in result.stdout
+
+
+@pytest.mark.parametrize("args", [["import", "group.json"], ["export", "trilateral", "--format", "pdf"],
+                                  ["backup", "/tmp/x"], ["restore", "/tmp/x"]])
+def test_later_verbs_fail_clearly(settings, args):
+    result = _wg(args, settings)
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"wg: 'wg {args[0]}' is not yet available")
+    assert "Traceback" not in result.stderr
+
+
+def test_demo_is_idempotent_and_prints_logins(settings, db):
+    result = _wg(["demo"], settings)
+    assert result.returncode == 0, result.stderr
+    assert "already present" in result.stdout
+    assert "organizer@example.org" in result.stdout and "password for all" in result.stdout
+    with db.session() as s:
+        assert len(s.exec(select(WorkingGroup).where(WorkingGroup.slug == "trilateral")).all()) == 1
+
+
+def test_user_create_admin_then_duplicate_is_one_clear_line(settings, db):
+    ok = _wg(["user", "create", "--email", "Chief@Example.org", "--name", "Chief Admin", "--admin"], settings,
+             {"WG_PASSWORD": "a-long-enough-password"})
+    assert ok.returncode == 0, ok.stderr
+    with db.session() as s:
+        user = s.exec(select(User).where(User.email == "chief@example.org")).one()
+        assert user.is_admin and user.password_hash and user.password_hash.startswith("$argon2id$")
+    again = _wg(["user", "create", "--email", "chief@example.org", "--name", "Again"], settings,
+                {"WG_PASSWORD": "a-long-enough-password"})
+    assert again.returncode == 2
+    assert again.stderr.strip() == "wg: email: A user with this e-mail address already exists."
+
+
+@pytest.mark.parametrize("email,name,password,message", [
+    ("not-an-email", "X", "a-long-enough-password", "wg: email: Enter an e-mail address in the right format"),
+    ("ok@example.org", "", "a-long-enough-password", "wg: display_name: Enter your name."),
+    ("ok@example.org", "Ok", "short", "wg: password: Use at least 10 characters."),
+])
+def test_user_create_bad_input(settings, email, name, password, message):
+    result = _wg(["user", "create", "--email", email, "--name", name], settings, {"WG_PASSWORD": password})
+    assert result.returncode == 2
+    assert result.stderr.startswith(message)
+    assert "Traceback" not in result.stderr
+
+
+def test_user_create_without_password_source_is_refused(settings):
+    result = _wg(["user", "create", "--email", "x@example.org", "--name", "X"], settings, stdin="")
+    assert result.returncode == 2
+    assert "WG_PASSWORD" in result.stderr
+
+
+def test_bad_setting_is_one_line(settings):
+    result = _wg(["db", "upgrade"], settings, {"WG_DATABASE_URL": "mysql://nope"})
+    assert result.returncode == 2
+    assert result.stderr.strip() == "wg: WG_DATABASE_URL must be a sqlite:/// or postgresql:// URL"
+
+
+def test_db_upgrade_on_new_sqlite_file(tmp_path: Path, settings):
+    target = tmp_path / "fresh" / "new.sqlite3"
+    result = _wg(["db", "upgrade"], settings, {"WG_DATABASE_URL": f"sqlite:///{target}"})
+    assert result.returncode == 0, result.stderr
+    assert target.exists()
