@@ -20,6 +20,8 @@ from wg import __version__
 from wg.db import Database
 from wg.features.accounts.controllers import AccountPages
 from wg.features.accounts.middleware import enforce_csrf, security_headers_factory, session_middleware_factory
+from wg.features.drafting.controllers import DraftingPages, RecommendationTargetPages, SectionTargetPages
+from wg.features.drafting.rendering import register_filters
 from wg.features.groups.api import GroupApi, SessionApi
 from wg.features.groups.controllers import AdminPages, GroupPages
 from wg.lib.deps import provide_db
@@ -75,6 +77,9 @@ def create_app(settings: Settings, db: Database | None = None) -> Litestar:
             AccountPages,
             AdminPages,
             GroupPages,
+            DraftingPages,
+            SectionTargetPages,
+            RecommendationTargetPages,
             SessionApi,
             GroupApi,
             create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
@@ -99,4 +104,5 @@ def create_app(settings: Settings, db: Database | None = None) -> Litestar:
     app.state.settings = settings
     app.state.db = database
     app.state.jinja = build_jinja_env(str(TEMPLATES_DIR))
+    register_filters(app.state.jinja)
     return app

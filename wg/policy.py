@@ -83,3 +83,45 @@ def is_subgroup_chair(actor: Actor, subgroup_id: int) -> bool:
 def can_view_audit(actor: Actor) -> bool:
     """Organizers read the group's audit log."""
     return actor.role is Role.ORGANIZER
+
+
+def _group_wide_editor(actor: Actor) -> bool:
+    return actor.role in {Role.ORGANIZER, Role.CO_CHAIR}
+
+
+def can_draft(actor: Actor, subgroup_id: int | None) -> bool:
+    """Write in a section: members in their own subgroups' sections; co-chairs and organizers anywhere."""
+    if _group_wide_editor(actor):
+        return True
+    return actor.role is Role.MEMBER and subgroup_id is not None and subgroup_id in actor.subgroups
+
+
+def can_create_section(actor: Actor, subgroup_id: int | None) -> bool:
+    """Add a section: co-chairs and organizers anywhere; a subgroup's chair for that subgroup."""
+    if _group_wide_editor(actor):
+        return True
+    return actor.role is Role.MEMBER and subgroup_id is not None and subgroup_id in actor.chairs
+
+
+def can_reorder_sections(actor: Actor) -> bool:
+    """Change the order of the report's sections."""
+    return _group_wide_editor(actor)
+
+
+def can_move_recommendation(actor: Actor, from_subgroup_id: int | None, to_subgroup_id: int | None) -> bool:
+    """Move a recommendation between sections: drafting rights on both sides."""
+    return can_draft(actor, from_subgroup_id) and can_draft(actor, to_subgroup_id)
+
+
+def can_comment(actor: Actor) -> bool:
+    """Comment: every member, adviser, chair, co-chair and organizer; observers only read."""
+    return actor.is_member and actor.role is not Role.OBSERVER
+
+
+def can_resolve_comment(actor: Actor, comment_author_id: int | None, subgroup_id: int | None) -> bool:
+    """Resolve or reopen a comment thread: its author, the subgroup's chair, co-chairs and organizers."""
+    if not can_comment(actor):
+        return False
+    if _group_wide_editor(actor) or (actor.user_id is not None and actor.user_id == comment_author_id):
+        return True
+    return subgroup_id is not None and subgroup_id in actor.chairs

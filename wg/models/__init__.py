@@ -3,18 +3,24 @@
 from wg.models.accounts import Invitation, LoginFailure, User, WebSession
 from wg.models.audit import AuditEvent
 from wg.models.base import UTCDateTime, utcnow
+from wg.models.drafting import Comment, Mention, Recommendation, Revision, Section
 from wg.models.enums import AttributionMode, ConsensusRule, GroupState, Role
 from wg.models.groups import Membership, Subgroup, SubgroupMember, WorkingGroup
 
 __all__ = [
     "AttributionMode",
     "AuditEvent",
+    "Comment",
     "ConsensusRule",
     "GroupState",
     "Invitation",
     "LoginFailure",
+    "Mention",
     "Membership",
+    "Recommendation",
+    "Revision",
     "Role",
+    "Section",
     "Subgroup",
     "SubgroupMember",
     "UTCDateTime",

@@ -1,0 +1,368 @@
+"""Pages for drafting: the report outline, sections, recommendations, the editor, history, diffs and comments."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Response, get, post
+from litestar.di import Provide
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, FromQuery
+
+from wg.features.drafting import operations as ops
+from wg.features.drafting.queries import (
+    comment_counts,
+    comment_threads,
+    report_outline,
+    revisions_with_authors,
+    section_view,
+)
+from wg.features.drafting.targets import (
+    RECOMMENDATION,
+    SECTION,
+    Target,
+    head_revision,
+    recommendation_target,
+    revision,
+    section_target,
+)
+from wg.features.groups.context import GroupContext
+from wg.features.groups.queries import subgroups_with_people
+from wg.lib.deps import DbSession, Group, provide_group, provide_user
+from wg.lib.errors import NotAllowed, ValidationFailed
+from wg.lib.web import AnyRequest, client_ip, is_htmx, render, see_other
+from wg.policy import (
+    can_comment,
+    can_create_section,
+    can_draft,
+    can_reorder_sections,
+    can_resolve_comment,
+)
+
+FormBody = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+
+def _base(ctx: GroupContext) -> dict[str, Any]:
+    return {"group": ctx.group, "actor": ctx.actor, "membership": ctx.membership,
+            "can_comment": can_comment(ctx.actor)}
+
+
+def _target_context(db: DbSession, ctx: GroupContext, target: Target) -> dict[str, Any]:
+    head = head_revision(db, target)
+    return {
+        **_base(ctx), "target": target, "head": head, "base_url": f"/g/{ctx.group.slug}{target.url}",
+        "can_draft": can_draft(ctx.actor, target.subgroup_id) and not target.withdrawn,
+        "can_draft_any": can_draft(ctx.actor, target.subgroup_id),
+        "threads": comment_threads(db, target),
+        "can_resolve": lambda comment: can_resolve_comment(ctx.actor, comment.author_id, target.subgroup_id),
+    }
+
+
+def _editor_context(db: DbSession, ctx: GroupContext, target: Target | None, values: dict[str, Any],
+                    errors: dict[str, str], action: str, kind: str, base_rev_no: int, heading: str
+                    ) -> dict[str, Any]:
+    return {**_base(ctx), "target": target, "values": values, "errors": errors, "action": action, "kind": kind,
+            "base_rev_no": base_rev_no, "heading": heading, "targets": ops.target_options(ctx.group.countries),
+            "subgroups": [v.subgroup for v in subgroups_with_people(db, ctx.group_id)
+                          if can_create_section(ctx.actor, v.subgroup.id)],
+            "autosave_key": _autosave_key(ctx, target, kind, action)}
+
+
+def _autosave_key(ctx: GroupContext, target: Target | None, kind: str, action: str) -> str:
+    """The browser-side key under which unsaved typing is kept (a new item's key names its section)."""
+    if target is not None:
+        return f"{ctx.group.slug}:{target.kind}:{target.id}"
+    where = action.rstrip("/").split("/")[-2] if kind == RECOMMENDATION else "group"
+    return f"{ctx.group.slug}:new:{kind}:{where}"
+
+
+def _draft_values(rev: Any) -> dict[str, Any]:
+    return {"title": rev.title, "text": rev.text, "rationale": rev.rationale, "target": rev.target} if rev else {}
+
+
+class DraftingPages(Controller):
+    """Everything about drafting under /g/{slug}."""
+
+    path = "/g/{slug:str}"
+    include_in_schema = False
+    dependencies = {
+        "user": Provide(provide_user, sync_to_thread=False),
+        "ctx": Provide(provide_group, sync_to_thread=True),
+    }
+
+    @get("/report", sync_to_thread=True)
+    def outline(self, request: AnyRequest, db: DbSession, ctx: Group) -> Response[Any]:
+        """The report as it stands: sections in order with their recommendations."""
+        return render(request, "drafting/outline.html", {
+            **_base(ctx), "outline": report_outline(db, ctx.group_id),
+            "comment_counts": comment_counts(db, ctx.group_id, RECOMMENDATION),
+            "can_add_section": any(can_create_section(ctx.actor, s) for s in [None, *ctx.actor.chairs]),
+            "can_reorder": can_reorder_sections(ctx.actor)})
+
+    @post("/preview", sync_to_thread=False)
+    def preview(self, request: AnyRequest, ctx: Group, data: FormBody) -> Response[Any]:
+        """The live preview: the server's sanitised rendering of the Markdown being typed."""
+        text = str(data.get("text") or "")[: ops.MAX_TEXT]
+        return render(request, "drafting/_preview.html", {"text": text})
+
+    # --- sections -----------------------------------------------------------------------------------------
+
+    @get("/sections/new", sync_to_thread=True)
+    def new_section(self, request: AnyRequest, db: DbSession, ctx: Group) -> Response[Any]:
+        """The form for a new section."""
+        if not any(can_create_section(ctx.actor, s) for s in [None, *ctx.actor.chairs]):
+            raise NotAllowed("Only co-chairs, organizers and subgroup chairs add sections.")
+        return render(request, "drafting/edit.html", _editor_context(
+            db, ctx, None, {}, {}, f"/g/{ctx.group.slug}/sections", SECTION, 0, "New section"))
+
+    @post("/sections", sync_to_thread=True)
+    def create_section(self, request: AnyRequest, db: DbSession, ctx: Group, data: FormBody) -> Response[Any]:
+        """Create a section with its first revision."""
+        try:
+            section = ops.create_section(db, ctx, data, client_ip(request))
+        except ValidationFailed as exc:
+            db.rollback()
+            return render(request, "drafting/edit.html", _editor_context(
+                db, ctx, None, data, exc.errors, f"/g/{ctx.group.slug}/sections", SECTION, 0, "New section"),
+                status_code=422)
+        db.commit()
+        return see_other(request, f"/g/{ctx.group.slug}/sections/{section.id}?saved=1&created=1")
+
+    @get("/sections/{section_id:int}", sync_to_thread=True)
+    def section_page(self, request: AnyRequest, db: DbSession, ctx: Group, section_id: FromPath[int],
+                     saved: FromQuery[int | None] = None, created: FromQuery[int | None] = None
+                     ) -> Response[Any]:
+        """A section: its text, its recommendations, its comments."""
+        target = section_target(db, ctx, section_id)
+        view = section_view(db, ctx.group_id, section_id)
+        outline = report_outline(db, ctx.group_id)
+        return render(request, "drafting/section.html", {
+            **_target_context(db, ctx, target), "view": view, "saved": saved, "created": created,
+            "comment_counts": comment_counts(db, ctx.group_id, RECOMMENDATION),
+            "other_sections": [v for v in outline if v.section.id != section_id],
+            "can_reorder_sections": can_reorder_sections(ctx.actor)})
+
+    @post("/sections/{section_id:int}/move", sync_to_thread=True)
+    def move_section(self, request: AnyRequest, db: DbSession, ctx: Group, section_id: FromPath[int],
+                     data: FormBody) -> Response[Any]:
+        """Move a section up or down in the report."""
+        target = section_target(db, ctx, section_id)
+        ops.move_section(db, ctx, target.section, str(data.get("direction") or ""), client_ip(request))
+        db.commit()
+        return see_other(request, f"/g/{ctx.group.slug}/report#section-{section_id}")
+
+    @get("/sections/{section_id:int}/recommendations/new", sync_to_thread=True)
+    def new_recommendation(self, request: AnyRequest, db: DbSession, ctx: Group, section_id: FromPath[int]
+                           ) -> Response[Any]:
+        """The form for a new recommendation in this section."""
+        target = section_target(db, ctx, section_id)
+        if not can_draft(ctx.actor, target.subgroup_id):
+            raise NotAllowed("Only members of this subgroup, the co-chairs and organizers add recommendations.")
+        action = f"/g/{ctx.group.slug}/sections/{section_id}/recommendations"
+        return render(request, "drafting/edit.html", _editor_context(
+            db, ctx, None, {}, {}, action, RECOMMENDATION, 0, "New recommendation"))
+
+    @post("/sections/{section_id:int}/recommendations", sync_to_thread=True)
+    def create_recommendation(self, request: AnyRequest, db: DbSession, ctx: Group, section_id: FromPath[int],
+                              data: FormBody) -> Response[Any]:
+        """Create a recommendation with the group's next stable key."""
+        target = section_target(db, ctx, section_id)
+        try:
+            rec = ops.create_recommendation(db, ctx, target.section, data, client_ip(request))
+        except ValidationFailed as exc:
+            db.rollback()
+            action = f"/g/{ctx.group.slug}/sections/{section_id}/recommendations"
+            return render(request, "drafting/edit.html", _editor_context(
+                db, ctx, None, data, exc.errors, action, RECOMMENDATION, 0, "New recommendation"), status_code=422)
+        db.commit()
+        return see_other(request, f"/g/{ctx.group.slug}/r/{rec.number}?saved=1&created={section_id}")
+
+    # --- recommendations ----------------------------------------------------------------------------------
+
+    @get("/r/{number:int}", sync_to_thread=True)
+    def recommendation_page(self, request: AnyRequest, db: DbSession, ctx: Group, number: FromPath[int],
+                            saved: FromQuery[int | None] = None, merged: FromQuery[int | None] = None,
+                            created: FromQuery[int | None] = None) -> Response[Any]:
+        """A recommendation: its current text, rationale, target and comments."""
+        target = recommendation_target(db, ctx, number)
+        outline = report_outline(db, ctx.group_id)
+        return render(request, "drafting/recommendation.html", {
+            **_target_context(db, ctx, target), "saved": saved, "merged": merged, "created": created,
+            "sections": [v for v in outline if can_draft(ctx.actor, v.section.subgroup_id)]})
+
+    @post("/r/{number:int}/move", sync_to_thread=True)
+    def move_recommendation(self, request: AnyRequest, db: DbSession, ctx: Group, number: FromPath[int],
+                            data: FormBody) -> Response[Any]:
+        """Move up or down, or to another section; the key stays."""
+        target = recommendation_target(db, ctx, number)
+        raw = str(data.get("section_id") or "").strip()
+        to_section = int(raw) if raw.isdigit() else None
+        ops.move_recommendation(db, ctx, target, to_section, str(data.get("direction") or "") or None,
+                                client_ip(request))
+        db.commit()
+        back = str(data.get("back") or "")
+        if back == "section":
+            return see_other(request, f"/g/{ctx.group.slug}/sections/{target.section.id}#r-{number}")
+        return see_other(request, f"/g/{ctx.group.slug}/r/{number}")
+
+    @post("/r/{number:int}/withdraw", sync_to_thread=True)
+    def withdraw(self, request: AnyRequest, db: DbSession, ctx: Group, number: FromPath[int], data: FormBody
+                 ) -> Response[Any]:
+        """Withdraw the recommendation (or reinstate it); nothing is deleted."""
+        target = recommendation_target(db, ctx, number)
+        ops.set_withdrawn(db, ctx, target, str(data.get("withdrawn") or "true") != "false", client_ip(request))
+        db.commit()
+        return see_other(request, f"/g/{ctx.group.slug}/r/{number}")
+
+
+class _TargetPages(Controller):
+    """Editing, history, diffs and comments: the same for sections and recommendations (see the subclasses)."""
+
+    include_in_schema = False
+    dependencies = {
+        "user": Provide(provide_user, sync_to_thread=False),
+        "ctx": Provide(provide_group, sync_to_thread=True),
+    }
+
+    def load_target(self, db: DbSession, ctx: GroupContext, ident: int) -> Target:
+        """The section or recommendation named by the URL."""
+        raise NotImplementedError
+
+
+    @get("/edit", sync_to_thread=True)
+    def edit(self, request: AnyRequest, db: DbSession, ctx: Group, ident: FromPath[int]
+             ) -> Response[Any]:
+        """The editor, filled with the current revision."""
+        target = self.load_target(db, ctx, ident)
+        if not can_draft(ctx.actor, target.subgroup_id) or target.withdrawn:
+            raise NotAllowed("Only members of this subgroup, the co-chairs and organizers can edit this.")
+        head = head_revision(db, target)
+        return render(request, "drafting/edit.html", _editor_context(
+            db, ctx, target, _draft_values(head), {}, f"/g/{ctx.group.slug}{target.url}/edit", target.kind,
+            head.rev_no if head else 0, f"Edit {target.label if target.recommendation else 'section'}"))
+
+    @post("/edit", sync_to_thread=True)
+    def save(self, request: AnyRequest, db: DbSession, ctx: Group, ident: FromPath[int],
+             data: FormBody) -> Response[Any]:
+        """Save a revision; a stale save is merged when it can be, otherwise the conflict page keeps both texts."""
+        target = self.load_target(db, ctx, ident)
+        action = f"/g/{ctx.group.slug}{target.url}/edit"
+        raw_base = str(data.get("base_rev_no") or "0").strip()
+        base_rev_no = int(raw_base) if raw_base.isdigit() else -1
+        heading = f"Edit {target.label if target.recommendation else 'section'}"
+        try:
+            draft = ops.read_draft(data, target.kind, ctx.group.countries)
+            note = ops.read_note(data)
+            outcome = ops.commit_with_retry(
+                db, lambda: ops.save_revision(db, ctx, target, base_rev_no, draft, note, client_ip(request)))
+        except ValidationFailed as exc:
+            db.rollback()
+            return render(request, "drafting/edit.html", _editor_context(
+                db, ctx, target, data, exc.errors, action, target.kind, max(base_rev_no, 0), heading),
+                status_code=422)
+        page = f"/g/{ctx.group.slug}{target.url}"
+        if outcome.kind == "conflict":
+            current = outcome.current
+            assert current is not None
+            return render(request, "drafting/conflict.html", {
+                **_base(ctx), "target": target, "current": current, "mine": outcome.mine, "action": action,
+                "fields": outcome.conflicting_fields, "targets": ops.target_options(ctx.group.countries),
+                "values": {"title": outcome.mine.title, "text": outcome.mine.text,
+                           "rationale": outcome.mine.rationale, "target": outcome.mine.target, "note": note},
+                "autosave_key": f"{ctx.group.slug}:{target.kind}:{target.id}", "base_rev_no": current.rev_no,
+                "kind": target.kind, "page_url": page}, status_code=409)
+        if outcome.kind == "unchanged":
+            return see_other(request, f"{page}?saved=0")
+        assert outcome.revision is not None
+        suffix = f"&merged={outcome.revision.merged_rev_no}" if outcome.kind == "merged" else ""
+        return see_other(request, f"{page}?saved={outcome.revision.rev_no}{suffix}")
+
+    @get("/history", sync_to_thread=True)
+    def history(self, request: AnyRequest, db: DbSession, ctx: Group, ident: FromPath[int]
+                ) -> Response[Any]:
+        """Every revision with its author and time; choose two to compare."""
+        target = self.load_target(db, ctx, ident)
+        return render(request, "drafting/history.html", {
+            **_target_context(db, ctx, target), "revisions": revisions_with_authors(db, target)})
+
+    @get("/diff", sync_to_thread=True)
+    def diff(self, request: AnyRequest, db: DbSession, ctx: Group, ident: FromPath[int],
+             from_rev: FromQuery[int] = 0, to_rev: FromQuery[int] = 0
+             ) -> Response[Any]:
+        """A word-level difference between two revisions, shown like tracked changes."""
+        target = self.load_target(db, ctx, ident)
+        head = head_revision(db, target)
+        assert head is not None
+        old = revision(db, target, from_rev or max(head.rev_no - 1, 1))
+        new = revision(db, target, to_rev or head.rev_no)
+        return render(request, "drafting/diff.html", {
+            **_target_context(db, ctx, target), "old": old, "new": new,
+            "changed": {f for f in ("title", "text", "rationale", "target") if getattr(old, f) != getattr(new, f)}})
+
+    @post("/restore/{rev_no:int}", sync_to_thread=True)
+    def restore(self, request: AnyRequest, db: DbSession, ctx: Group, ident: FromPath[int],
+                rev_no: FromPath[int]) -> Response[Any]:
+        """Make an old revision current again, as a new revision."""
+        target = self.load_target(db, ctx, ident)
+        rev = ops.commit_with_retry(db, lambda: ops.restore_revision(db, ctx, target, rev_no, client_ip(request)))
+        return see_other(request, f"/g/{ctx.group.slug}{target.url}?saved={rev.rev_no}")
+
+    @post("/comments", sync_to_thread=True)
+    def comment(self, request: AnyRequest, db: DbSession, ctx: Group, ident: FromPath[int],
+                data: FormBody) -> Response[Any]:
+        """Add a comment or a reply."""
+        target = self.load_target(db, ctx, ident)
+        try:
+            comment = ops.add_comment(db, ctx, target, data, client_ip(request))
+        except ValidationFailed as exc:
+            db.rollback()
+            context = {**_target_context(db, ctx, target), "comment_errors": exc.errors, "comment_values": data}
+            if is_htmx(request):
+                return render(request, "drafting/_comments.html", context)
+            template = "drafting/section.html" if target.kind == SECTION else "drafting/recommendation.html"
+            if target.kind == SECTION:
+                context.update({"view": section_view(db, ctx.group_id, target.id), "other_sections": [],
+                                "comment_counts": comment_counts(db, ctx.group_id, RECOMMENDATION)})
+            else:
+                context["sections"] = []
+            return render(request, template, context, status_code=422)
+        db.commit()
+        if is_htmx(request):
+            return render(request, "drafting/_comments.html", _target_context(db, ctx, target))
+        return see_other(request, f"/g/{ctx.group.slug}{target.url}#comment-{comment.id}")
+
+    @post("/comments/{comment_id:int}/resolve", sync_to_thread=True)
+    def resolve(self, request: AnyRequest, db: DbSession, ctx: Group, ident: FromPath[int],
+                comment_id: FromPath[int], data: FormBody) -> Response[Any]:
+        """Resolve or reopen a comment thread."""
+        target = self.load_target(db, ctx, ident)
+        comment = ops.load_comment(db, ctx, comment_id)
+        if comment.target_type != target.kind or comment.target_id != target.id:
+            raise NotAllowed("That comment belongs elsewhere.")
+        ops.set_resolved(db, ctx, target, comment, str(data.get("resolved") or "true") != "false",
+                         client_ip(request))
+        db.commit()
+        if is_htmx(request):
+            return render(request, "drafting/_comments.html", _target_context(db, ctx, target))
+        return see_other(request, f"/g/{ctx.group.slug}{target.url}#comment-{comment.id}")
+
+
+class SectionTargetPages(_TargetPages):
+    """/g/{slug}/sections/{id}/edit, /history, /diff, /restore, /comments."""
+
+    path = "/g/{slug:str}/sections/{ident:int}"
+
+    def load_target(self, db: DbSession, ctx: GroupContext, ident: int) -> Target:
+        """The section with this id."""
+        return section_target(db, ctx, ident)
+
+
+class RecommendationTargetPages(_TargetPages):
+    """/g/{slug}/r/{number}/edit, /history, /diff, /restore, /comments."""
+
+    path = "/g/{slug:str}/r/{ident:int}"
+
+    def load_target(self, db: DbSession, ctx: GroupContext, ident: int) -> Target:
+        """The recommendation R-<ident>."""
+        return recommendation_target(db, ctx, ident)
+
