@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
+from wg.demo_content import SECTIONS, DemoComment, DemoRevision
 from wg.features.accounts.operations import create_user, find_user_by_email
 from wg.features.audit.log import record
-from wg.models import Membership, Role, Subgroup, SubgroupMember, WorkingGroup
+from wg.features.drafting.operations import MENTION_RE, mention_handle
+from wg.models import (
+    Comment,
+    Membership,
+    Mention,
+    Recommendation,
+    Revision,
+    Role,
+    Section,
+    Subgroup,
+    SubgroupMember,
+    User,
+    WorkingGroup,
+    utcnow,
+)
 
 DEMO_SLUG = "trilateral"
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - printed for anyone trying the demo
@@ -113,14 +129,79 @@ def load_demo(db: Session) -> DemoResult:
         users[person.key] = user
         db.add(Membership(group_id=group.id or 0, user_id=user.id or 0, role=person.role.value,
                           listed_in_report=person.role is not Role.OBSERVER))
+    subgroups: dict[str, int] = {}
     for position, (name, mandate, chair, members) in enumerate(SUBGROUPS):
         subgroup = Subgroup(group_id=group.id or 0, name=name, mandate=mandate, position=position)
         db.add(subgroup)
         db.flush()
+        subgroups[name] = subgroup.id or 0
         for key in members:
             db.add(SubgroupMember(subgroup_id=subgroup.id or 0, user_id=users[key].id or 0, is_chair=key == chair))
+    _load_drafts(db, group.id or 0, users, subgroups)
     record(db, "demo.loaded", actor_id=None, group_id=group.id, object_type="group", object_id=group.id)
     return DemoResult(created=True, group=group)
+
+
+class _Clock:
+    """Hands out plausible past times, a few hours apart, so the demo history reads like weeks of work."""
+
+    def __init__(self, steps: int) -> None:
+        self.at = utcnow() - dt.timedelta(hours=7 * steps)
+
+    def tick(self) -> dt.datetime:
+        self.at += dt.timedelta(hours=7)
+        return self.at
+
+
+def _load_drafts(db: Session, group_id: int, users: dict[str, User], subgroups: dict[str, int]) -> None:
+    """The report's sections, recommendations, their revisions and comments, as members would have made them."""
+    steps = sum(len(s.revisions) + sum(len(r.revisions) + 1 for r in s.recommendations) + 1 for s in SECTIONS)
+    clock = _Clock(steps + 20)
+    handles = {mention_handle(u.display_name): u for u in users.values()}
+    number = 0
+    for position, demo_section in enumerate(SECTIONS):
+        section = Section(group_id=group_id, subgroup_id=subgroups.get(demo_section.subgroup or ""),
+                          position=position, created_at=clock.tick())
+        db.add(section)
+        db.flush()
+        _revisions(db, group_id, "section", section.id or 0, demo_section.revisions, users, clock)
+        _comments(db, group_id, "section", section.id or 0, demo_section.comments, users, handles, clock,
+                  len(demo_section.revisions))
+        for rec_position, demo_rec in enumerate(demo_section.recommendations):
+            number += 1
+            rec = Recommendation(group_id=group_id, section_id=section.id or 0, number=number, position=rec_position,
+                                 created_at=clock.tick())
+            db.add(rec)
+            db.flush()
+            revisions = tuple(DemoRevision(r.author, r.title, r.text, r.rationale, r.note) for r in demo_rec.revisions)
+            _revisions(db, group_id, "recommendation", rec.id or 0, revisions, users, clock, demo_rec.target)
+            _comments(db, group_id, "recommendation", rec.id or 0, demo_rec.comments, users, handles, clock,
+                      len(revisions))
+
+
+def _revisions(db: Session, group_id: int, kind: str, target_id: int, revisions: tuple[DemoRevision, ...],
+               users: dict[str, User], clock: _Clock, target: str = "") -> None:
+    for rev_no, rev in enumerate(revisions, start=1):
+        db.add(Revision(group_id=group_id, target_type=kind, target_id=target_id, rev_no=rev_no,
+                        parent_rev_no=rev_no - 1 or None, author_id=users[rev.author].id, created_at=clock.tick(),
+                        title=rev.title, text=rev.text, rationale=rev.rationale, target=target,
+                        note=rev.note or ("Created" if rev_no == 1 else "")))
+
+
+def _comments(db: Session, group_id: int, kind: str, target_id: int, comments: tuple[DemoComment, ...],
+              users: dict[str, User], handles: dict[str, User], clock: _Clock, rev_no: int,
+              parent_id: int | None = None) -> None:
+    for demo in comments:
+        at = clock.tick()
+        comment = Comment(group_id=group_id, target_type=kind, target_id=target_id, parent_id=parent_id,
+                          paragraph=demo.paragraph, rev_no=rev_no, author_id=users[demo.author].id, body=demo.body,
+                          created_at=at, resolved_at=at + dt.timedelta(hours=3) if demo.resolved else None,
+                          resolved_by=users[demo.author].id if demo.resolved else None)
+        db.add(comment)
+        db.flush()
+        for handle in {h.lower() for h in MENTION_RE.findall(demo.body)} & handles.keys():
+            db.add(Mention(comment_id=comment.id or 0, user_id=handles[handle].id or 0))
+        _comments(db, group_id, kind, target_id, demo.replies, users, handles, clock, rev_no, comment.id)
 
 
 def demo_logins() -> list[tuple[str, str]]:
