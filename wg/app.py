@@ -20,6 +20,7 @@ from wg import __version__
 from wg.db import Database
 from wg.features.accounts.controllers import AccountPages
 from wg.features.accounts.middleware import enforce_csrf, security_headers_factory, session_middleware_factory
+from wg.features.drafting.api import DraftingApi, RecommendationTargetApi, SectionTargetApi
 from wg.features.drafting.controllers import DraftingPages, RecommendationTargetPages, SectionTargetPages
 from wg.features.drafting.rendering import register_filters
 from wg.features.groups.api import GroupApi, SessionApi
@@ -82,6 +83,9 @@ def create_app(settings: Settings, db: Database | None = None) -> Litestar:
             RecommendationTargetPages,
             SessionApi,
             GroupApi,
+            DraftingApi,
+            SectionTargetApi,
+            RecommendationTargetApi,
             create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
         ],
         dependencies={"db": Provide(provide_db)},

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from zoneinfo import available_timezones
 
 from wg.lib.countries import COUNTRIES
+from wg.lib.markdown import clean_text
 from wg.models.enums import Role
 
 EMAIL_RE = re.compile(r"^[^@\s<>\"']{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+$")
@@ -16,12 +16,8 @@ _TIMEZONES: frozenset[str] | None = None
 
 
 def strip_controls(value: str) -> str:
-    """Drop control characters (keeping newlines and tabs), lone surrogates and non-characters."""
-    value = value.replace("\r\n", "\n").replace("\r", "\n")
-    return "".join(
-        ch for ch in value
-        if (ch in "\n\t" or unicodedata.category(ch) not in {"Cc", "Cs"}) and ch not in "\ufffe\uffff"
-    )
+    """Drop control characters (keeping newlines and tabs), surrogates and non-characters; normalise newlines."""
+    return clean_text(value)
 
 
 def clean_line(value: object) -> str:
