@@ -125,3 +125,25 @@ def can_resolve_comment(actor: Actor, comment_author_id: int | None, subgroup_id
     if _group_wide_editor(actor) or (actor.user_id is not None and actor.user_id == comment_author_id):
         return True
     return subgroup_id is not None and subgroup_id in actor.chairs
+
+
+def can_submit_for_review(actor: Actor, subgroup_id: int | None) -> bool:
+    """Submit a recommendation for the chair's review: whoever may draft it."""
+    return can_draft(actor, subgroup_id)
+
+
+def can_decide(actor: Actor, subgroup_id: int | None) -> bool:
+    """Approve or request changes: the chair of the owning subgroup; the co-chairs for anything."""
+    if actor.role is Role.CO_CHAIR:
+        return True
+    return actor.role is Role.MEMBER and subgroup_id is not None and subgroup_id in actor.chairs
+
+
+def can_take_position(actor: Actor) -> bool:
+    """Record a position: the signatories (members and co-chairs); advisers, observers and organizers do not sign."""
+    return actor.role in {Role.MEMBER, Role.CO_CHAIR}
+
+
+def can_view_review_queue(actor: Actor) -> bool:
+    """See the chairs' queue: co-chairs and subgroup chairs."""
+    return actor.role is Role.CO_CHAIR or (actor.role is Role.MEMBER and bool(actor.chairs))

@@ -6,6 +6,7 @@ from wg.models.base import UTCDateTime, utcnow
 from wg.models.drafting import Comment, Mention, Recommendation, Revision, Section
 from wg.models.enums import AttributionMode, ConsensusRule, GroupState, Role
 from wg.models.groups import Membership, Subgroup, SubgroupMember, WorkingGroup
+from wg.models.review import Notification, Position, ReviewEvent
 
 __all__ = [
     "AttributionMode",
@@ -16,8 +17,11 @@ __all__ = [
     "Invitation",
     "LoginFailure",
     "Mention",
+    "Notification",
+    "Position",
     "Membership",
     "Recommendation",
+    "ReviewEvent",
     "Revision",
     "Role",
     "Section",

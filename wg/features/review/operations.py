@@ -1,0 +1,264 @@
+"""Review operations — submit, request changes, approve a revision, approve a section, record a position.
+
+Each checks the policy and the derived state, writes the event, the audit entry and the notifications; callers
+commit. Nothing here stores a state: the state is always derived again from events and revisions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from wg.features.audit.log import record
+from wg.features.drafting.targets import Target
+from wg.features.groups.context import GroupContext
+from wg.features.review.consensus import Stance
+from wg.features.review.queries import ReviewBoard, review_board
+from wg.features.review.state import RecState, SectionState
+from wg.lib.errors import NotAllowed, ValidationFailed
+from wg.lib.fields import strip_controls
+from wg.models import Membership, Notification, Position, ReviewEvent, Revision, Role, SubgroupMember, User, utcnow
+from wg.policy import can_decide, can_submit_for_review, can_take_position
+
+MAX_NOTE = 5000
+MAX_POSITION_TEXT = 5000
+DEFAULT_REVIEW_DAYS = 7
+
+
+class StaleDecision(ValidationFailed):
+    """The text changed after the chair opened it: the decision would land on a revision they did not read."""
+
+
+def _note(value: Any, required: bool, what: str) -> str:
+    note = strip_controls(str(value or "")).strip()
+    if required and not note:
+        raise ValidationFailed({"note": f"Say what {what}."})
+    if len(note) > MAX_NOTE:
+        raise ValidationFailed({"note": f"The note must be {MAX_NOTE:,} characters or fewer."})
+    return note
+
+
+def _deadline(value: Any, tz_name: str, now: dt.datetime) -> dt.datetime:
+    """A deadline typed as a date (YYYY-MM-DD, the end of that day in the user's time zone) or nothing (7 days)."""
+    raw = str(value or "").strip()
+    if not raw:
+        return now + dt.timedelta(days=DEFAULT_REVIEW_DAYS)
+    try:
+        day = dt.date.fromisoformat(raw[:10])
+        zone = ZoneInfo(tz_name or "UTC")
+    except (ValueError, KeyError):
+        raise ValidationFailed({"deadline": "Enter the deadline as a date, like 2026-12-31."}) from None
+    deadline = dt.datetime.combine(day, dt.time(23, 59), tzinfo=zone).astimezone(dt.UTC)
+    if deadline <= now:
+        raise ValidationFailed({"deadline": "The deadline must be in the future."})
+    if deadline > now + dt.timedelta(days=366):
+        raise ValidationFailed({"deadline": "The deadline must be within a year."})
+    return deadline
+
+
+def _notify(db: Session, ctx: GroupContext, user_ids: set[int], kind: str, message: str, link: str) -> None:
+    for uid in sorted(user_ids - {ctx.user.id or 0}):
+        db.add(Notification(user_id=uid, group_id=ctx.group_id, kind=kind, message=message[:500], link=link))
+
+
+def _chairs_of(db: Session, ctx: GroupContext, subgroup_id: int | None) -> set[int]:
+    co_chairs = set(db.exec(select(Membership.user_id).where(Membership.group_id == ctx.group_id,
+                                                            Membership.role == Role.CO_CHAIR.value)).all())
+    if subgroup_id is None:
+        return co_chairs
+    chairs = set(db.exec(select(SubgroupMember.user_id).where(SubgroupMember.subgroup_id == subgroup_id,
+                                                             col(SubgroupMember.is_chair).is_(True))).all())
+    return chairs or co_chairs
+
+
+def _authors_of(db: Session, target: Target) -> set[int]:
+    rows = db.exec(select(Revision.author_id).where(Revision.target_type == target.kind,
+                                                    Revision.target_id == target.id)).all()
+    return {r for r in rows if r is not None}
+
+
+def _link(ctx: GroupContext, target: Target) -> str:
+    return f"/g/{ctx.group.slug}{target.url}"
+
+
+def _board_item(db: Session, ctx: GroupContext, target: Target) -> tuple[ReviewBoard, Any]:
+    board = review_board(db, ctx.group)
+    assert target.recommendation is not None
+    item = board.recommendation(target.recommendation.number)
+    assert item is not None
+    return board, item
+
+
+def submit_recommendation(db: Session, ctx: GroupContext, target: Target, data: dict[str, Any], ip: str
+                          ) -> ReviewEvent:
+    """Put the current revision in front of the chair, with a review deadline (in UTC)."""
+    if not can_submit_for_review(ctx.actor, target.subgroup_id):
+        raise NotAllowed("Only members of this subgroup, the co-chairs and organizers can submit this.")
+    board, item = _board_item(db, ctx, target)
+    if not item.state.can_submit:
+        raise NotAllowed(f"This recommendation is {item.state.value}; it cannot be submitted now.")
+    now = utcnow()
+    deadline = _deadline(data.get("deadline"), ctx.user.time_zone, now)
+    note = _note(data.get("note"), False, "")
+    event = ReviewEvent(group_id=ctx.group_id, target_type=target.kind, target_id=target.id,
+                        rev_no=item.view.head.rev_no, kind="submit", actor_id=ctx.user.id, note=note,
+                        deadline=deadline, created_at=now)
+    db.add(event)
+    db.flush()
+    key = target.label
+    _notify(db, ctx, _chairs_of(db, ctx, target.subgroup_id), "submitted",
+            f"{key} “{item.view.head.title[:200]}” was submitted for your review.", _link(ctx, target))
+    record(db, "recommendation.submitted", actor_id=ctx.user.id, group_id=ctx.group_id, object_type=target.kind,
+           object_id=target.id, ip=ip, key=key, rev_no=event.rev_no, deadline=deadline.isoformat())
+    return event
+
+
+def _check_revision(item: Any, rev_no: int) -> None:
+    if rev_no != item.view.head.rev_no:
+        raise StaleDecision({"rev_no": f"The text changed while you were reading it: revision "
+                                       f"{item.view.head.rev_no} is now current. Read it, then decide."})
+
+
+def request_changes(db: Session, ctx: GroupContext, target: Target, rev_no: int, data: dict[str, Any], ip: str
+                    ) -> ReviewEvent:
+    """Send a revision back to its drafters with a note saying what to change."""
+    if not can_decide(ctx.actor, target.subgroup_id):
+        raise NotAllowed("Only the subgroup's chair and the co-chairs decide on this.")
+    board, item = _board_item(db, ctx, target)
+    if not item.state.can_decide:
+        raise NotAllowed(f"This recommendation is {item.state.value}; there is nothing to decide.")
+    _check_revision(item, rev_no)
+    note = _note(data.get("note"), True, "should change")
+    event = ReviewEvent(group_id=ctx.group_id, target_type=target.kind, target_id=target.id, rev_no=rev_no,
+                        kind="request-changes", actor_id=ctx.user.id, note=note)
+    db.add(event)
+    _notify(db, ctx, _authors_of(db, target), "changes-requested",
+            f"Changes were requested on {target.label} “{item.view.head.title[:200]}”.", _link(ctx, target))
+    record(db, "recommendation.changes_requested", actor_id=ctx.user.id, group_id=ctx.group_id,
+           object_type=target.kind, object_id=target.id, ip=ip, key=target.label, rev_no=rev_no)
+    return event
+
+
+def approve_revision(db: Session, ctx: GroupContext, target: Target, rev_no: int, data: dict[str, Any], ip: str
+                     ) -> ReviewEvent:
+    """Approve this revision of a recommendation; refused while the group's consensus rule is not met."""
+    if not can_decide(ctx.actor, target.subgroup_id):
+        raise NotAllowed("Only the subgroup's chair and the co-chairs decide on this.")
+    board, item = _board_item(db, ctx, target)
+    if not item.state.can_decide:
+        raise NotAllowed(f"This recommendation is {item.state.value}; there is nothing to approve.")
+    _check_revision(item, rev_no)
+    if not item.verdict.met:
+        raise ValidationFailed({"consensus": "The group's rule is not met: " + " ".join(item.verdict.reasons)})
+    note = _note(data.get("note"), False, "")
+    event = ReviewEvent(group_id=ctx.group_id, target_type=target.kind, target_id=target.id, rev_no=rev_no,
+                        kind="approve", actor_id=ctx.user.id, note=note)
+    db.add(event)
+    _notify(db, ctx, _authors_of(db, target), "approved",
+            f"{target.label} “{item.view.head.title[:200]}” was approved ({item.verdict.label}).", _link(ctx, target))
+    record(db, "recommendation.approved", actor_id=ctx.user.id, group_id=ctx.group_id, object_type=target.kind,
+           object_id=target.id, ip=ip, key=target.label, rev_no=rev_no, outcome=item.verdict.label)
+    return event
+
+
+def approve_section(db: Session, ctx: GroupContext, target: Target, rev_no: int, data: dict[str, Any], ip: str
+                    ) -> ReviewEvent:
+    """Approve a section whose recommendations are all approved or withdrawn; any later edit re-opens it."""
+    if not can_decide(ctx.actor, target.subgroup_id):
+        raise NotAllowed("Only the subgroup's chair and the co-chairs approve this section.")
+    board = review_board(db, ctx.group)
+    section = board.section(target.id)
+    assert section is not None
+    if section.state is SectionState.APPROVED:
+        raise NotAllowed("This section is already approved as it stands.")
+    if rev_no != section.view.head.rev_no:
+        raise StaleDecision({"rev_no": f"The section text changed while you were reading it: revision "
+                                       f"{section.view.head.rev_no} is now current."})
+    open_items = [r.view.recommendation.key for r in section.recommendations if not r.state.settled]
+    if open_items:
+        raise ValidationFailed({"section": "Every recommendation must be approved or withdrawn first; still open: "
+                                           + ", ".join(open_items) + "."})
+    note = _note(data.get("note"), False, "")
+    event = ReviewEvent(group_id=ctx.group_id, target_type=target.kind, target_id=target.id, rev_no=rev_no,
+                        kind="approve", actor_id=ctx.user.id, note=note, fingerprint=section.fingerprint)
+    db.add(event)
+    members = set(db.exec(select(SubgroupMember.user_id).where(SubgroupMember.subgroup_id == target.subgroup_id)
+                          ).all()) if target.subgroup_id else set()
+    _notify(db, ctx, members | _authors_of(db, target), "approved",
+            f"The section “{section.view.head.title[:200]}” was approved.", _link(ctx, target))
+    record(db, "section.approved", actor_id=ctx.user.id, group_id=ctx.group_id, object_type=target.kind,
+           object_id=target.id, ip=ip, rev_no=rev_no, fingerprint=section.fingerprint)
+    return event
+
+
+def record_position(db: Session, ctx: GroupContext, target: Target, data: dict[str, Any], ip: str) -> Position:
+    """Record or change the member's position; reservations and objections must say what they are."""
+    if not can_take_position(ctx.actor):
+        raise NotAllowed("Only members and co-chairs record positions; advisers and observers do not sign.")
+    rec = target.recommendation
+    assert rec is not None
+    board = review_board(db, ctx.group)
+    section = board.section(target.section.id or 0)
+    if rec.withdrawn_at is not None:
+        raise NotAllowed("This recommendation was withdrawn.")
+    if section is not None and section.state is SectionState.APPROVED:
+        raise NotAllowed("The section is approved; positions can no longer change.")
+    raw = str(data.get("stance") or "").strip()
+    if raw not in {s.value for s in Stance}:
+        raise ValidationFailed({"stance": "Choose support, support with a reservation, abstain or object."})
+    stance = Stance(raw)
+    text = strip_controls(str(data.get("text") or "")).strip()
+    if stance.needs_text and not text:
+        what = "your reservation" if stance is Stance.RESERVATION else "why you object"
+        raise ValidationFailed({"text": f"Say {what}: it is printed as an additional view."})
+    if len(text) > MAX_POSITION_TEXT:
+        raise ValidationFailed({"text": f"Keep it to {MAX_POSITION_TEXT:,} characters."})
+    if not stance.needs_text:
+        text = ""
+    position = db.exec(select(Position).where(Position.recommendation_id == rec.id,
+                                              Position.user_id == ctx.user.id)).first()
+    old = position.stance if position else None
+    if position is None:
+        position = Position(group_id=ctx.group_id, recommendation_id=rec.id or 0, user_id=ctx.user.id or 0,
+                            stance=stance.value, text=text)
+    else:
+        position.stance, position.text, position.updated_at = stance.value, text, utcnow()
+    db.add(position)
+    record(db, "position.recorded", actor_id=ctx.user.id, group_id=ctx.group_id, object_type=target.kind,
+           object_id=target.id, ip=ip, key=target.label, old=old, new=stance.value)
+    return position
+
+
+def deadline_reminders(db: Session, user: User, now: dt.datetime | None = None) -> None:
+    """Create (once) a notification for each review deadline within 48 hours that concerns this user."""
+    now = now or utcnow()
+    soon = now + dt.timedelta(hours=48)
+    memberships = db.exec(select(Membership).where(Membership.user_id == user.id)).all()
+    if not memberships:
+        return
+    for membership in memberships:
+        group = db.get(WorkingGroup, membership.group_id)
+        if group is None:
+            continue
+        board = review_board(db, group, now=now)
+        mine = set(db.exec(select(SubgroupMember.subgroup_id).where(SubgroupMember.user_id == user.id)).all())
+        for section in board.sections:
+            relevant = membership.role == Role.CO_CHAIR.value or section.view.section.subgroup_id in mine
+            if not relevant:
+                continue
+            for item in section.recommendations:
+                sub = item.submitted
+                if item.state is not RecState.SUBMITTED or sub is None or sub.deadline is None:
+                    continue
+                if now < sub.deadline <= soon:
+                    key = f"deadline:{sub.id}:{user.id}"
+                    exists = db.exec(select(Notification.id).where(Notification.dedupe_key == key)).first()
+                    if exists is None:
+                        db.add(Notification(
+                            user_id=user.id or 0, group_id=group.id or 0, kind="deadline", dedupe_key=key,
+                            message=f"The review deadline for {item.view.recommendation.key} "
+                                    f"“{item.view.head.title[:200]}” is within 48 hours.",
+                            link=f"/g/{group.slug}/r/{item.number}"))

@@ -1,0 +1,142 @@
+"""The review board: every section and recommendation of a group with its derived state, positions and verdict,
+loaded in a fixed number of queries whatever the size of the report."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from wg.features.drafting.queries import RecommendationView, SectionView, report_outline
+from wg.features.review.consensus import PositionFact, Stance, Verdict, evaluate
+from wg.features.review.state import (
+    EventFact,
+    RecState,
+    SectionState,
+    recommendation_state,
+    section_fingerprint,
+    section_state,
+)
+from wg.models import Membership, Position, ReviewEvent, Role, User, WorkingGroup
+
+SIGNATORY_ROLES = (Role.MEMBER.value, Role.CO_CHAIR.value)
+
+
+@dataclass(frozen=True)
+class RecReview:
+    """A recommendation with its review state, its positions and whether the group's rule is met."""
+
+    view: RecommendationView
+    state: RecState
+    last_event: ReviewEvent | None
+    submitted: ReviewEvent | None
+    positions: tuple[PositionFact, ...]
+    verdict: Verdict
+
+    @property
+    def number(self) -> int:
+        """The stable number (R-<number>)."""
+        return self.view.recommendation.number
+
+
+@dataclass(frozen=True)
+class SectionReview:
+    """A section with its review state and its recommendations' reviews."""
+
+    view: SectionView
+    state: SectionState
+    fingerprint: str
+    last_approval: ReviewEvent | None
+    recommendations: tuple[RecReview, ...]
+
+    def count(self, *states: RecState) -> int:
+        """How many recommendations are in any of these states."""
+        return sum(1 for r in self.recommendations if r.state in states)
+
+
+@dataclass(frozen=True)
+class ReviewBoard:
+    """The whole group's review picture."""
+
+    group: WorkingGroup
+    sections: tuple[SectionReview, ...]
+    signatory_countries: frozenset[str]
+
+    def recommendation(self, number: int) -> RecReview | None:
+        """The review of R-<number>."""
+        return next((r for s in self.sections for r in s.recommendations if r.number == number), None)
+
+    def section(self, section_id: int) -> SectionReview | None:
+        """The review of one section."""
+        return next((s for s in self.sections if s.view.section.id == section_id), None)
+
+
+def _newest_events(db: Session, group_id: int) -> dict[tuple[str, int], ReviewEvent]:
+    newest = (select(func.max(ReviewEvent.id)).where(ReviewEvent.group_id == group_id)
+              .group_by(col(ReviewEvent.target_type), col(ReviewEvent.target_id)))
+    rows = db.exec(select(ReviewEvent).where(col(ReviewEvent.id).in_(newest))).all()
+    return {(e.target_type, e.target_id): e for e in rows}
+
+
+def _newest_submissions(db: Session, group_id: int) -> dict[int, ReviewEvent]:
+    newest = (select(func.max(ReviewEvent.id)).where(ReviewEvent.group_id == group_id, ReviewEvent.kind == "submit",
+                                                     ReviewEvent.target_type == "recommendation")
+              .group_by(col(ReviewEvent.target_id)))
+    rows = db.exec(select(ReviewEvent).where(col(ReviewEvent.id).in_(newest))).all()
+    return {e.target_id: e for e in rows}
+
+
+def _positions(db: Session, group_id: int) -> dict[int, list[PositionFact]]:
+    rows = db.exec(
+        select(Position, User).join(User, col(User.id) == col(Position.user_id))
+        .join(Membership, (col(Membership.user_id) == col(User.id)) & (col(Membership.group_id) == group_id))
+        .where(Position.group_id == group_id, col(Membership.role).in_(SIGNATORY_ROLES))
+        .order_by(col(Position.updated_at))
+    ).all()
+    by_rec: dict[int, list[PositionFact]] = defaultdict(list)
+    for position, user in rows:
+        by_rec[position.recommendation_id].append(PositionFact(
+            user_id=user.id or 0, country=user.country, stance=Stance(position.stance), text=position.text,
+            name=user.display_name, consents_to_attribution=user.consents_to_attribution))
+    return by_rec
+
+
+def signatory_countries(db: Session, group_id: int) -> frozenset[str]:
+    """The countries of the group's members and co-chairs."""
+    rows = db.exec(select(User.country).join(Membership, col(Membership.user_id) == col(User.id))
+                   .where(Membership.group_id == group_id, col(Membership.role).in_(SIGNATORY_ROLES))).all()
+    return frozenset(c for c in rows if c)
+
+
+def review_board(db: Session, group: WorkingGroup, now: dt.datetime | None = None) -> ReviewBoard:
+    """Load the group's review picture (about ten queries, whatever the number of items)."""
+    group_id = group.id or 0
+    outline = report_outline(db, group_id)
+    events = _newest_events(db, group_id)
+    submissions = _newest_submissions(db, group_id)
+    positions = _positions(db, group_id)
+    countries = signatory_countries(db, group_id)
+    sections: list[SectionReview] = []
+    for view in outline:
+        recs: list[RecReview] = []
+        for rv in view.recommendations:
+            rec = rv.recommendation
+            last = events.get(("recommendation", rec.id or 0))
+            fact = EventFact(last.kind, last.rev_no) if last else None
+            state = recommendation_state(fact, rv.head.rev_no, rec.withdrawn_at is not None)
+            submitted = submissions.get(rec.id or 0)
+            facts = tuple(positions.get(rec.id or 0, ()))
+            verdict = evaluate(group.consensus_rule, group.countries, facts, countries,
+                               deadline=submitted.deadline if submitted else None, now=now)
+            recs.append(RecReview(rv, state, last, submitted, facts, verdict))
+        fingerprint = section_fingerprint(view.head.rev_no, [
+            (r.view.recommendation.number, r.view.head.rev_no, r.state is RecState.WITHDRAWN) for r in recs])
+        approval = events.get(("section", view.section.id or 0))
+        approval = approval if approval is not None and approval.kind == "approve" else None
+        sstate = section_state(EventFact(approval.kind, approval.rev_no, approval.fingerprint) if approval else None,
+                               fingerprint, [r.state for r in recs])
+        sections.append(SectionReview(view, sstate, fingerprint, approval, tuple(recs)))
+    return ReviewBoard(group=group, sections=tuple(sections), signatory_countries=countries)
