@@ -20,7 +20,18 @@ from wg.features.review.queries import ReviewBoard, review_board
 from wg.features.review.state import RecState, SectionState
 from wg.lib.errors import NotAllowed, ValidationFailed
 from wg.lib.fields import strip_controls
-from wg.models import Membership, Notification, Position, ReviewEvent, Revision, Role, SubgroupMember, User, utcnow
+from wg.models import (
+    Membership,
+    Notification,
+    Position,
+    ReviewEvent,
+    Revision,
+    Role,
+    SubgroupMember,
+    User,
+    WorkingGroup,
+    utcnow,
+)
 from wg.policy import can_decide, can_submit_for_review, can_take_position
 
 MAX_NOTE = 5000
