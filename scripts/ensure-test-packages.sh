@@ -8,6 +8,7 @@ declare -A needs=(
   [fonts-noto-cjk]="fc:Noto Sans CJK JP"  # Japanese and Korean glyphs in pages and reports
   [poppler-utils]="/usr/bin/pdffonts"     # pdffonts, pdftotext, pdftoppm read exported PDFs back
   [docker-compose]="/usr/bin/docker-compose"  # validates docker-compose.yml (no engine needed)
+  [libreoffice-writer-nogui]="/usr/bin/libreoffice"  # reads exported DOCX back (converted to PDF) in tests
 )
 
 present() {

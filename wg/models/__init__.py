@@ -6,12 +6,14 @@ from wg.models.base import UTCDateTime, utcnow
 from wg.models.drafting import Comment, Mention, Recommendation, Revision, Section
 from wg.models.enums import AttributionMode, ConsensusRule, GroupState, Role
 from wg.models.groups import Membership, Subgroup, SubgroupMember, WorkingGroup
+from wg.models.report import Export, ReportSettings
 from wg.models.review import Notification, Position, ReviewEvent
 
 __all__ = [
     "AttributionMode",
     "AuditEvent",
     "Comment",
+    "Export",
     "ConsensusRule",
     "GroupState",
     "Invitation",
@@ -21,6 +23,7 @@ __all__ = [
     "Position",
     "Membership",
     "Recommendation",
+    "ReportSettings",
     "ReviewEvent",
     "Revision",
     "Role",

@@ -1,0 +1,1001 @@
+"""The report as a Word document: ``render_docx(snapshot)`` → the bytes of a .docx file.
+
+A pure function of the snapshot: no database, no web layer, no files read or written, and the same snapshot gives
+the same bytes (the core properties carry no creation or modification time and every part of the zip file has a
+fixed timestamp).
+
+python-docx 1.2 has no API for footnotes or a table of contents, so both are written as raw OOXML: a footnotes
+part with one footnote per additional view, and a ``TOC`` field that Word fills on opening (``w:updateFields``).
+LibreOffice does not fill a TOC field, so the field's cached result is a plain list of the headings (section
+numbers and titles, recommendation numbers): that is what a reader sees until Word replaces it.
+
+Every string from the snapshot passes through ``_text`` (or ``_line``), and member Markdown only through
+``wg.lib.markdown.parse_blocks`` (never HTML): python-docx raises on characters XML cannot carry.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from docx import Document
+from docx.document import Document as DocxDocument
+from docx.enum.style import WD_STYLE_TYPE
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.opc.packuri import PackURI
+from docx.oxml import OxmlElement, parse_xml
+from docx.oxml.ns import nsdecls, qn
+from docx.parts.story import StoryPart
+from docx.shared import Length, Mm, Pt, RGBColor, Twips
+from docx.styles.style import CharacterStyle, ParagraphStyle
+from docx.table import Table as DocxTable
+from docx.text.paragraph import Paragraph as DocxParagraph
+from docx.text.run import Run as DocxRun
+
+from wg.features.report.snapshot import (
+    AdditionalViewSnap,
+    CountryRoster,
+    RecommendationSnap,
+    ReportSnapshot,
+    RosterPerson,
+    SectionSnap,
+)
+from wg.lib.markdown import (
+    Block,
+    CodeBlock,
+    Heading,
+    ListItem,
+    Paragraph,
+    Run,
+    Table,
+    TableCell,
+    ThematicBreak,
+    clean_text,
+    parse_blocks,
+)
+
+DOCX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+LATIN_FONT = "Georgia"
+LATIN_FALLBACK = "Times New Roman"
+MONO_FONT = "Courier New"
+EAST_ASIAN_FONTS = {"ja": "Noto Serif CJK JP", "ko": "Noto Serif CJK KR", "zh": "Noto Serif CJK SC"}
+EAST_ASIAN_LANGS = {"ja": "ja-JP", "ko": "ko-KR", "zh": "zh-CN"}
+DEFAULT_EAST_ASIAN_FONT = EAST_ASIAN_FONTS["ja"]
+DEFAULT_EAST_ASIAN_LANG = EAST_ASIAN_LANGS["ja"]
+MONO_EAST_ASIAN_FONT = "Noto Sans Mono CJK JP"
+
+_NAVY = RGBColor(0x1F, 0x38, 0x64)
+_GREY = RGBColor(0x59, 0x59, 0x59)
+_RED = RGBColor(0xA5, 0x00, 0x21)
+_AMBER = RGBColor(0x8A, 0x4B, 0x00)
+
+_FOOTNOTES_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"
+_STYLES_WITH_EFFECTS = "http://schemas.microsoft.com/office/2007/relationships/stylesWithEffects"
+_EXTERNAL_SCHEMES = ("http://", "https://", "mailto:")
+_TOC_INSTRUCTION = ' TOC \\o "1-2" \\h \\z \\u '
+# A fixed zip timestamp (the earliest a zip file can hold) so two renders of one snapshot are byte-identical.
+_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+# Bidirectional embeddings, overrides and isolates: XML can carry them, but an unbalanced one in a name or title
+# reverses the text after it in the reader's view. Plain direction marks (U+200E, U+200F) are harmless and stay.
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+# The children of w:pPr that the schema puts after w:shd (python-docx inserts only what it knows in order).
+_PPR_AFTER_SHD = (
+    "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w:wordWrap", "w:overflowPunct", "w:topLinePunct",
+    "w:autoSpaceDE", "w:autoSpaceDN", "w:bidi", "w:adjustRightInd", "w:snapToGrid", "w:spacing", "w:ind",
+    "w:contextualSpacing", "w:mirrorIndents", "w:suppressOverlap", "w:jc", "w:textDirection", "w:textAlignment",
+    "w:textboxTightWrap", "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange",
+)
+# What may stay in a URL written to a relationship target; everything else is percent-encoded.
+_URL_SAFE = ";/?:@&=+$,-_.!~*'()#%[]"
+
+
+def _text(value: str) -> str:
+    """Text python-docx can write: ``clean_text`` (controls, surrogates, U+FFFE/U+FFFF) minus bidi overrides."""
+    return _BIDI_CONTROLS.sub("", clean_text(value))
+
+
+def _line(value: str) -> str:
+    """Single-line text (titles, names, labels): ``_text`` with every run of whitespace made one space."""
+    return " ".join(_text(value).split())
+
+
+def _property(value: str) -> str:
+    """A core-properties value: one line, at most 255 characters (python-docx's limit; longer raises)."""
+    value = _line(value)
+    return value if len(value) <= 255 else value[:254] + "…"
+
+
+def _external_url(href: str | None) -> str | None:
+    """The URL for a real hyperlink if it is http, https or mailto; None for anything else (relative included)."""
+    if not href:
+        return None
+    url = _line(href)
+    if not url.lower().startswith(_EXTERNAL_SCHEMES):
+        return None
+    return quote(url, safe=_URL_SAFE)
+
+
+def _plural(count: int, word: str) -> str:
+    """``1 comment``, ``3 comments``."""
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+# --- Low-level OOXML helpers -----------------------------------------------------------------------------------
+
+
+def _element(tag: str, **attrs: str) -> Any:
+    """A new OOXML element with ``w:``-prefixed attributes (python-docx's custom element class when it has one)."""
+    element = OxmlElement(tag)
+    for name, value in attrs.items():
+        element.set(qn(f"w:{name}"), value)
+    return element
+
+
+def _set_fonts(rpr: Any, latin: str | None, east_asian: str | None) -> None:
+    """Set a run's fonts explicitly, dropping theme fonts (which would win over the named ones)."""
+    fonts = rpr.get_or_add_rFonts()  # python-docx keeps the schema's child order (rStyle first)
+    for attr in ("asciiTheme", "hAnsiTheme", "eastAsiaTheme", "cstheme"):
+        fonts.attrib.pop(qn(f"w:{attr}"), None)
+    if latin:
+        for attr in ("ascii", "hAnsi", "cs"):
+            fonts.set(qn(f"w:{attr}"), latin)
+    if east_asian:
+        fonts.set(qn("w:eastAsia"), east_asian)
+    if east_asian and latin is None:
+        # A run of East Asian text only: tell Word to treat shared characters (punctuation) as East Asian too.
+        fonts.set(qn("w:hint"), "eastAsia")
+
+
+def _set_lang(rpr: Any, latin: str | None, east_asian: str | None) -> None:
+    """Set a run's languages (``w:lang``): the Latin one and the East Asian one."""
+    lang = rpr.find(qn("w:lang"))
+    if lang is None:
+        lang = _element("w:lang")
+        rpr.insert_element_before(lang, "w:eastAsianLayout", "w:specVanish", "w:oMath")
+    if latin:
+        lang.set(qn("w:val"), latin)
+    if east_asian:
+        lang.set(qn("w:eastAsia"), east_asian)
+
+
+def _styled(paragraph: DocxParagraph, style_id: str) -> DocxParagraph:
+    """Give a paragraph a style by id (python-docx's lookup by name scans every style: slow)."""
+    paragraph._p.get_or_add_pPr().style = style_id  # noqa: SLF001
+    return paragraph
+
+
+def _add_run(paragraph: DocxParagraph, text: str, style_id: str | None) -> DocxRun:
+    """Append a run, optionally in a character style given by id."""
+    run = paragraph.add_run(text)
+    if style_id:
+        run._r.style = style_id  # noqa: SLF001
+    return run
+
+
+def _field_runs(paragraph: DocxParagraph, instruction: str, result: str, *, dirty: bool = False) -> None:
+    """Append a complete field (begin, instruction, separate, cached result, end) to a paragraph."""
+    _field_begin(paragraph, instruction, dirty=dirty)
+    if result:
+        paragraph.add_run(result)
+    _field_end(paragraph)
+
+
+def _field_begin(paragraph: DocxParagraph, instruction: str, *, dirty: bool = False) -> None:
+    """Open a field: begin, instruction text, separate. Its cached result follows, then ``_field_end``."""
+    begin = _element("w:fldChar", fldCharType="begin")
+    if dirty:
+        begin.set(qn("w:dirty"), "true")
+    paragraph.add_run()._r.append(begin)
+    instr = _element("w:instrText")
+    instr.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+    instr.text = instruction
+    paragraph.add_run()._r.append(instr)
+    paragraph.add_run()._r.append(_element("w:fldChar", fldCharType="separate"))
+
+
+def _field_end(paragraph: DocxParagraph) -> None:
+    """Close the field ``_field_begin`` opened."""
+    paragraph.add_run()._r.append(_element("w:fldChar", fldCharType="end"))
+
+
+# --- Styles ----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Look:
+    """How a style looks; None leaves the template's value."""
+
+    size: float | None = None
+    bold: bool | None = None
+    italic: bool | None = None
+    small_caps: bool | None = None
+    color: RGBColor | None = None
+    before: float | None = None
+    after: float | None = None
+    line: float | None = None
+    indent: float | None = None
+    align: WD_ALIGN_PARAGRAPH | None = None
+    keep_next: bool | None = None
+    page_break: bool | None = None
+    font: str | None = None
+    east_asian_font: str | None = None
+
+
+def _apply_look(style: ParagraphStyle | CharacterStyle, look: _Look) -> None:
+    """Apply a look to a style through python-docx's API, plus the fonts and languages it has no API for."""
+    font = style.font
+    if look.size is not None:
+        font.size = Pt(look.size)
+    if look.bold is not None:
+        font.bold = look.bold
+    if look.italic is not None:
+        font.italic = look.italic
+    if look.small_caps is not None:
+        font.small_caps = look.small_caps
+    if look.color is not None:
+        font.color.rgb = look.color
+        color = style.element.rPr.find(qn("w:color"))
+        for attr in ("themeColor", "themeShade", "themeTint"):
+            color.attrib.pop(qn(f"w:{attr}"), None)
+    rpr = style.element.get_or_add_rPr()
+    _set_fonts(rpr, look.font or LATIN_FONT, look.east_asian_font or DEFAULT_EAST_ASIAN_FONT)
+    _set_lang(rpr, "en-US", DEFAULT_EAST_ASIAN_LANG)
+    if not isinstance(style, ParagraphStyle):
+        return
+    fmt = style.paragraph_format
+    if look.before is not None:
+        fmt.space_before = Pt(look.before)
+    if look.after is not None:
+        fmt.space_after = Pt(look.after)
+    if look.line is not None:
+        fmt.line_spacing = look.line
+    if look.indent is not None:
+        fmt.left_indent = Mm(look.indent)
+    if look.align is not None:
+        fmt.alignment = look.align
+    if look.keep_next is not None:
+        fmt.keep_with_next = look.keep_next
+    if look.page_break is not None:
+        fmt.page_break_before = look.page_break
+
+
+_BUILT_IN_LOOKS: dict[str, _Look] = {
+    "Normal": _Look(size=10.5, after=6, line=1.2),
+    "Title": _Look(size=26, color=_NAVY, after=12, line=1.0),
+    "Subtitle": _Look(size=15, italic=True, color=_GREY, after=24),
+    "Heading 1": _Look(size=17, bold=True, color=_NAVY, before=0, after=14, page_break=True, keep_next=True),
+    "Heading 2": _Look(size=13, bold=True, color=_NAVY, before=16, after=4, keep_next=True),
+    "Heading 3": _Look(size=11, bold=True, color=_GREY, before=10, after=2, keep_next=True),
+    "Heading 4": _Look(size=10.5, bold=True, italic=True, color=_GREY, before=8, after=2, keep_next=True),
+    "Quote": _Look(italic=True, indent=10, color=_GREY),
+    "TOC Heading": _Look(size=17, bold=True, color=_NAVY, before=0, after=14, page_break=True),
+    "header": _Look(size=8.5, color=_GREY, after=0),
+    "footer": _Look(size=8.5, color=_GREY, after=0, align=WD_ALIGN_PARAGRAPH.CENTER),
+    "List Bullet": _Look(after=3),
+    "List Bullet 2": _Look(after=3),
+    "List Bullet 3": _Look(after=3),
+    "List Number": _Look(after=3),
+    "List Number 2": _Look(after=3),
+    "List Number 3": _Look(after=3),
+}
+
+# Custom paragraph styles: (name, style id, look).
+_PARAGRAPH_STYLES: tuple[tuple[str, str, _Look], ...] = (
+    ("Cover Series", "CoverSeries", _Look(size=11, small_caps=True, color=_GREY, before=110, after=18)),
+    ("Cover Host", "CoverHost", _Look(size=13, bold=True, color=_NAVY, before=48, after=2)),
+    ("Cover Date", "CoverDate", _Look(size=11, color=_GREY, after=24)),
+    ("Draft Notice", "DraftNotice", _Look(size=11, bold=True, color=_RED, before=12, after=6)),
+    ("Disclaimer", "Disclaimer", _Look(size=9, italic=True, color=_GREY, before=18, after=6)),
+    ("Minor Heading", "MinorHeading", _Look(size=10.5, bold=True, small_caps=True, color=_NAVY, before=18, after=4,
+                                            keep_next=True)),
+    ("Roster Note", "RosterNote", _Look(size=9.5, italic=True, color=_GREY, after=10)),
+    ("Roster Country", "RosterCountry", _Look(size=12, bold=True, color=_NAVY, before=14, after=4, keep_next=True)),
+    ("Roster Entry", "RosterEntry", _Look(after=5, line=1.1)),
+    ("Report Meta", "ReportMeta", _Look(size=9, color=_GREY, after=2)),
+    ("Recommendation Key", "RecommendationKey", _Look(size=8, color=_GREY, after=4, keep_next=True)),
+    ("Recommendation Target", "RecommendationTarget", _Look(size=9.5, italic=True, after=6)),
+    ("Recommendation Outcome", "RecommendationOutcome", _Look(size=9.5, before=6, after=10)),
+    ("Code Block", "CodeBlock", _Look(size=8.5, font=MONO_FONT, east_asian_font=MONO_EAST_ASIAN_FONT, after=6,
+                                      line=1.0, indent=5)),
+    ("Table Text", "TableText", _Look(size=9, after=0, line=1.05)),
+    ("footnote text", "FootnoteText", _Look(size=8.5, after=2, line=1.0)),
+    ("toc 1", "TOC1", _Look(size=10.5, before=6, after=2)),
+    ("toc 2", "TOC2", _Look(size=9.5, after=1, indent=6)),
+)
+
+# Custom character styles: (name, style id, look).
+_CHARACTER_STYLES: tuple[tuple[str, str, _Look], ...] = (
+    ("footnote reference", "FootnoteReference", _Look()),
+    ("Hyperlink", "Hyperlink", _Look(color=RGBColor(0x1F, 0x4E, 0x9A))),
+    ("State Badge", "StateBadge", _Look(size=8.5, bold=True, small_caps=True, color=_AMBER)),
+    ("Open Item", "OpenItem", _Look(size=8.5, bold=True, small_caps=True, color=_RED)),
+    ("Inline Code", "InlineCode", _Look(font=MONO_FONT, east_asian_font=MONO_EAST_ASIAN_FONT)),
+    ("Native Name", "NativeName", _Look()),
+)
+
+
+def _setup_styles(doc: DocxDocument) -> None:
+    """Fonts, sizes and colours of the built-in styles, and the report's own styles."""
+    styles = doc.styles
+    defaults = styles.element.find(qn("w:docDefaults"))
+    default_rpr = defaults.find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    _set_fonts(default_rpr, LATIN_FONT, DEFAULT_EAST_ASIAN_FONT)
+    _set_lang(default_rpr, "en-US", DEFAULT_EAST_ASIAN_LANG)
+    for name, look in _BUILT_IN_LOOKS.items():
+        _apply_look(styles[name], look)
+    for name, style_id, look in _PARAGRAPH_STYLES:
+        pstyle = styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+        pstyle.style_id = style_id
+        pstyle.base_style = styles["Normal"]
+        _apply_look(pstyle, look)
+    for name, style_id, look in _CHARACTER_STYLES:
+        cstyle = styles.add_style(name, WD_STYLE_TYPE.CHARACTER)
+        cstyle.style_id = style_id
+        _apply_look(cstyle, look)
+    styles["footnote reference"].font.superscript = True
+    styles["Hyperlink"].font.underline = True
+    styles["footnote text"].base_style = styles["Normal"]
+    # Title: a rule under it in the report's colour, not the template's theme colour.
+    border = styles["Title"].element.pPr.find(qn("w:pBdr")).find(qn("w:bottom"))
+    border.set(qn("w:color"), str(_NAVY))
+    border.attrib.pop(qn("w:themeColor"), None)
+    # Header and footer: no tab stops laid out for another page size.
+    for name in ("header", "footer"):
+        tabs = styles[name].element.pPr.find(qn("w:tabs"))
+        if tabs is not None:
+            styles[name].element.pPr.remove(tabs)
+    styles["Roster Entry"].paragraph_format.keep_together = True
+    code_ppr = styles["Code Block"].element.get_or_add_pPr()
+    shading = _element("w:shd", val="clear", color="auto", fill="F2F2F2")
+    code_ppr.insert_element_before(shading, *_PPR_AFTER_SHD)
+
+
+# --- The document --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _TocEntry:
+    """A heading the table of contents lists."""
+
+    level: int
+    text: str
+    bookmark: str
+
+
+class _Builder:
+    """Writes one snapshot into a fresh python-docx document."""
+
+    def __init__(self, snapshot: ReportSnapshot) -> None:
+        self.snap = snapshot
+        self.internal = snapshot.profile == "internal"
+        self.doc: DocxDocument = Document()
+        self.toc: list[_TocEntry] = []
+        self.bookmark_id = 0
+        self.footnote_id = 0
+        self.footnotes = parse_xml(f"<w:footnotes {nsdecls('w', 'r')}/>")
+        self.footnotes_part: StoryPart | None = None
+        self.title = _line(snapshot.front.title) or _line(snapshot.group_name) or "Report"
+        self.text_width = Length(0)
+
+    # The document as a whole.
+
+    def build(self) -> bytes:
+        """Write every part of the report and return the .docx bytes."""
+        self._clean_package()
+        self.text_width = self._page_setup()
+        _setup_styles(self.doc)
+        self._settings()
+        self._core_properties()
+        self._footnotes_part()
+        self._header_footer()
+        self._cover()
+        self._acknowledgements()
+        toc_marker = self._toc_placeholder()
+        self._roster()
+        self._front_text("Executive summary", self.snap.front.executive_summary)
+        self._front_text("Foreword", self.snap.front.foreword)
+        for section in self.snap.sections:
+            self._section(section)
+        self._summary_table()
+        self._fill_toc(toc_marker)
+        buffer = io.BytesIO()
+        self.doc.save(buffer)
+        return _normalise_zip(buffer.getvalue())
+
+    def _clean_package(self) -> None:
+        """Drop what the template carries that is not this report: thumbnail, stale style copies, custom XML."""
+        package = self.doc.part.package
+        for rid, rel in list(package.rels.items()):
+            if rel.reltype == RT.THUMBNAIL:
+                del package.rels[rid]
+            elif rel.reltype == RT.EXTENDED_PROPERTIES:
+                rel.target_part._blob = _app_properties()  # noqa: SLF001 - python-docx has no API for app.xml
+        for rid, rel in list(self.doc.part.rels.items()):
+            if rel.reltype in (_STYLES_WITH_EFFECTS, RT.CUSTOM_XML):
+                del self.doc.part.rels[rid]
+
+    def _page_setup(self) -> Length:
+        """Paper size and margins; returns the width of the text block."""
+        section = self.doc.sections[0]
+        margin: Length
+        if self.snap.front.paper_size == "Letter":
+            section.page_width, section.page_height = Twips(12240), Twips(15840)
+            margin = Twips(1440)
+        else:
+            section.page_width, section.page_height = Mm(210), Mm(297)
+            margin = Mm(25)
+        section.left_margin = section.right_margin = margin
+        section.top_margin = section.bottom_margin = margin
+        section.header_distance = section.footer_distance = Mm(12)
+        return Length(int(section.page_width or 0) - 2 * int(margin))
+
+    def _settings(self) -> None:
+        """Ask Word to update fields on opening (it fills the TOC), point to the separator footnotes, no thumbnail."""
+        settings = self.doc.settings.element
+        for tag in ("w:savePreviewPicture", "w:proofState"):
+            element = settings.find(qn(tag))
+            if element is not None:
+                settings.remove(element)
+        compat = settings.find(qn("w:compat"))
+        update = _element("w:updateFields", val="true")
+        footnote_pr = _element("w:footnotePr")
+        footnote_pr.append(_element("w:footnote", id="-1"))
+        footnote_pr.append(_element("w:footnote", id="0"))
+        compat.addprevious(update)
+        compat.addprevious(footnote_pr)
+        theme_lang = settings.find(qn("w:themeFontLang"))
+        if theme_lang is not None:
+            theme_lang.set(qn("w:val"), "en-US")
+            theme_lang.set(qn("w:eastAsia"), DEFAULT_EAST_ASIAN_LANG)
+
+    def _core_properties(self) -> None:
+        """Document metadata: the report and the host organisation, never a member, and no time of rendering."""
+        props = self.doc.core_properties
+        org = _property(self.snap.front.host_organisation) or _property(self.snap.group_name)
+        props.title = _property(self.title)
+        props.subject = _property(self.snap.group_name)
+        props.author = org
+        props.last_modified_by = org
+        props.keywords = "working group report"
+        props.comments = ""
+        props.category = "Report"
+        props.content_status = "Draft" if self.snap.draft else "Final"
+        props.language = "en-US"
+        props.revision = 1
+        element = props._element  # noqa: SLF001 - dates can only be removed at the XML level
+        for tag in ("dcterms:created", "dcterms:modified", "cp:lastPrinted"):
+            for child in element.findall(qn(tag)):
+                element.remove(child)
+
+    def _footnotes_part(self) -> None:
+        """Create the footnotes part with the two separator footnotes Word expects (ids -1 and 0)."""
+        for note_id, kind, mark in (("-1", "separator", "w:separator"),
+                                    ("0", "continuationSeparator", "w:continuationSeparator")):
+            note = _element("w:footnote", type=kind, id=note_id)
+            p = _element("w:p")
+            ppr = _element("w:pPr")
+            ppr.append(_element("w:spacing", after="0", line="240", lineRule="auto"))
+            p.append(ppr)
+            r = _element("w:r")
+            r.append(_element(mark))
+            p.append(r)
+            note.append(p)
+            self.footnotes.append(note)
+        part = StoryPart(PackURI("/word/footnotes.xml"), _FOOTNOTES_CONTENT_TYPE, self.footnotes,
+                         self.doc.part.package)
+        self.doc.part.relate_to(part, RT.FOOTNOTES)
+        self.footnotes_part = part
+
+    def _header_footer(self) -> None:
+        """Running header (the title, and on drafts the draft line) and a footer with ``Page X of Y``."""
+        section = self.doc.sections[0]
+        section.different_first_page_header_footer = True
+        watermark = self.snap.watermark
+        header = section.header
+        title_p = header.paragraphs[0]
+        title_p.add_run(self.title).italic = True
+        if watermark:
+            draft = _styled(header.add_paragraph(), "Header")
+            draft.add_run(watermark).bold = True
+            first = section.first_page_header.paragraphs[0]
+            first.add_run(watermark).bold = True
+            first.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        footer_p = section.footer.paragraphs[0]
+        footer_p.add_run("Page ")
+        _field_runs(footer_p, " PAGE ", "1")
+        footer_p.add_run(" of ")
+        _field_runs(footer_p, " NUMPAGES ", "1")
+
+    # The opening pages.
+
+    def _cover(self) -> None:
+        """Series line, title, subtitle, host organisation, date line and, on drafts, the draft notice."""
+        front = self.snap.front
+        self._para(_line(front.series_line) or " ", "CoverSeries")
+        self._para(self.title, "Title")
+        if _line(front.subtitle):
+            self._para(_line(front.subtitle), "Subtitle")
+        if _line(front.host_organisation):
+            self._para(_line(front.host_organisation), "CoverHost")
+        if _line(front.date_line):
+            self._para(_line(front.date_line), "CoverDate")
+        if self.snap.watermark:
+            self._para(self.snap.watermark, "DraftNotice")
+        if self.internal:
+            meta = self._para("", "ReportMeta")
+            meta.add_run("Internal edition")
+            if self.snap.open_items:
+                meta.add_run(" · ")
+                _add_run(meta, f"[{_plural(self.snap.open_items, 'open item')}]", "OpenItem")
+            for note in self.snap.notes:
+                if _line(note):
+                    self._para(_line(note), "ReportMeta")
+
+    def _acknowledgements(self) -> None:
+        """Acknowledgements (if any) and the disclaimer on the page after the cover."""
+        front = self.snap.front
+        has_acks = bool(_text(front.acknowledgements).strip())
+        disclaimer = _text(front.disclaimer).strip()
+        if not has_acks and not disclaimer:
+            return
+        if has_acks:
+            self._heading("Acknowledgements", 1)
+            self._markdown(front.acknowledgements)
+        if disclaimer:
+            if has_acks:
+                self._para("About this report", "MinorHeading")
+            else:
+                self._heading("About this report", 1)
+            self._markdown(disclaimer, style="Disclaimer")
+
+    def _toc_placeholder(self) -> DocxParagraph:
+        """The "Contents" heading and a marker paragraph the entries replace once every heading is known."""
+        self._para("Contents", "TOCHeading")
+        return self._para("", "TOC1")
+
+    def _fill_toc(self, marker: DocxParagraph) -> None:
+        """A Word TOC field whose cached result is the plain list of headings (linked to them, without page numbers:
+        only Word knows them, and it replaces the list when it updates the field)."""
+        entries = self.toc or [_TocEntry(1, "Contents are updated when the document is opened in Word.", "")]
+        paragraphs: list[DocxParagraph] = []
+        for index, entry in enumerate(entries):
+            p = _styled(marker.insert_paragraph_before(), "TOC1" if entry.level == 1 else "TOC2")
+            if index == 0:
+                _field_begin(p, _TOC_INSTRUCTION, dirty=True)
+            target: Any = p._p  # noqa: SLF001
+            if entry.bookmark:
+                link = _element("w:hyperlink", anchor=entry.bookmark, history="1")
+                p._p.append(link)  # noqa: SLF001
+                target = link
+            run = DocxRun(_element("w:r"), p)
+            run.text = entry.text
+            target.append(run._r)  # noqa: SLF001
+            paragraphs.append(p)
+        _field_end(paragraphs[-1])
+        marker._p.getparent().remove(marker._p)  # noqa: SLF001
+
+    def _roster(self) -> None:
+        """The members by country: Latin name, native-script name, role, affiliation."""
+        countries = [c for c in self.snap.roster if c.people]
+        if not countries:
+            return
+        self._heading("Members of the working group", 1)
+        self._para("Affiliations are for identification purposes only.", "RosterNote")
+        for country in countries:
+            self._country(country)
+
+    def _country(self, country: CountryRoster) -> None:
+        """One country's heading and its people."""
+        self._para(_line(country.name) or _line(country.code) or "—", "RosterCountry")
+        for person in country.people:
+            self._person(person)
+
+    def _person(self, person: RosterPerson) -> None:
+        """One roster entry; the native-script name is its own run with its East Asian font and language."""
+        p = self._para("", "RosterEntry")
+        name = _line(person.name)
+        if name:
+            p.add_run(name).bold = True
+        native = _line(person.native_name)
+        if native:
+            if name:
+                p.add_run("  ")
+            run = _add_run(p, native, "NativeName")
+            lang = person.lang.lower()[:2]
+            rpr = run._r.get_or_add_rPr()  # noqa: SLF001
+            _set_fonts(rpr, None, EAST_ASIAN_FONTS.get(lang, DEFAULT_EAST_ASIAN_FONT))
+            _set_lang(rpr, None, EAST_ASIAN_LANGS.get(lang, DEFAULT_EAST_ASIAN_LANG))
+        role = _line(person.role)
+        if role:
+            p.add_run(f", {role}" if name or native else role)
+        affiliation = _line(person.affiliation)
+        if affiliation:
+            p.add_run("\n")
+            p.add_run(affiliation).italic = True
+
+    def _front_text(self, title: str, text: str) -> None:
+        """An unnumbered chapter of the front matter (executive summary, foreword), when it has text."""
+        if not _text(text).strip():
+            return
+        self._heading(title, 1)
+        self._markdown(text)
+
+    # The substance.
+
+    def _section(self, section: SectionSnap) -> None:
+        """``N. Title``, the section's state (internal), its text, then its recommendations."""
+        title = _line(section.title)
+        self._heading(f"{section.number}. {title}" if title else f"{section.number}.", 1)
+        if self.internal:
+            self._badges(section.state, section.is_open, section.comment_count, _line(section.subgroup))
+        self._markdown(section.text)
+        for rec in section.recommendations:
+            self._recommendation(rec)
+
+    def _recommendation(self, rec: RecommendationSnap) -> None:
+        """Heading, key, target, text, rationale, outcome with the additional views as footnotes."""
+        number = _line(rec.number)
+        title = _line(rec.title)
+        label = f"Recommendation {number}" if number else "Recommendation"
+        self._heading(f"{label}: {title}" if title else label, 2)
+        key = self._para(_line(rec.key), "RecommendationKey")
+        if self.internal:
+            self._badge_runs(key, rec.state, rec.is_open, rec.comment_count, lead=bool(_line(rec.key)))
+        if not key.text.strip():
+            key._p.getparent().remove(key._p)  # noqa: SLF001
+        target = _line(rec.target)
+        if target:
+            p = self._para("", "RecommendationTarget")
+            p.add_run("Addressed to: ")
+            p.add_run(target).bold = True
+        self._markdown(rec.text)
+        if _text(rec.rationale).strip():
+            self._para("Rationale", "Heading3")
+            self._markdown(rec.rationale)
+        outcome = _line(rec.outcome)
+        views = [v for v in rec.views if _text(v.text).strip() or _line(v.attribution)]
+        if outcome or views:
+            p = self._para("", "RecommendationOutcome")
+            p.add_run("Outcome: " if outcome else "Additional views").bold = True
+            if outcome:
+                p.add_run(outcome)
+            for view in views:
+                self._footnote(p, view)
+
+    def _badges(self, state: str, is_open: bool, comments: int, subgroup: str = "") -> None:
+        """A line of internal-only labels under a heading (nothing when there is nothing to say)."""
+        p = self._para("", "ReportMeta")
+        if subgroup:
+            p.add_run(f"Subgroup: {subgroup}")
+        self._badge_runs(p, state, is_open, comments, lead=bool(subgroup))
+        if not p.text.strip():
+            p._p.getparent().remove(p._p)  # noqa: SLF001
+
+    def _badge_runs(self, p: DocxParagraph, state: str, is_open: bool, comments: int, *, lead: bool) -> None:
+        """Append ``[state]``, ``[open item]`` and ``N comments`` to a paragraph, separated by middle dots."""
+        parts: list[tuple[str, str | None]] = []
+        if _line(state):
+            parts.append((f"[{_line(state)}]", "StateBadge"))
+        if is_open:
+            parts.append(("[open item]", "OpenItem"))
+        if comments > 0:
+            parts.append((_plural(comments, "comment"), None))
+        for index, (text, style) in enumerate(parts):
+            if index or lead:
+                p.add_run(" · ")
+            _add_run(p, text, style)
+
+    def _footnote(self, p: DocxParagraph, view: AdditionalViewSnap) -> None:
+        """A real footnote: a reference mark here, and "One member adds: …" in the footnotes part."""
+        self.footnote_id += 1
+        note_id = str(self.footnote_id)
+        ref = _add_run(p, "", "FootnoteReference")
+        ref._r.append(_element("w:footnoteReference", id=note_id))  # noqa: SLF001
+        note = _element("w:footnote", id=note_id)
+        self.footnotes.append(note)
+        part = self.footnotes_part
+        assert part is not None
+
+        def new_paragraph() -> DocxParagraph:
+            element = _element("w:p")
+            note.append(element)
+            para = DocxParagraph(element, part)
+            para._p.get_or_add_pPr().style = "FootnoteText"  # noqa: SLF001
+            return para
+
+        first = new_paragraph()
+        mark = first.add_run()
+        mark._r.style = "FootnoteReference"  # noqa: SLF001
+        mark._r.append(_element("w:footnoteRef"))  # noqa: SLF001
+        first.add_run(" ")
+        attribution = _line(view.attribution)
+        if attribution:
+            first.add_run(attribution).italic = True
+            first.add_run(" ")
+        blocks = parse_blocks(view.text)
+        for index, block in enumerate(blocks):
+            para = first if index == 0 else new_paragraph()
+            self._runs(para, _flat_runs(block))
+
+    def _summary_table(self) -> None:
+        """A table of every recommendation: number, key, title, addressed to, outcome."""
+        recs = self.snap.recommendations
+        if not recs:
+            return
+        self._heading("Summary of recommendations", 1)
+        table = self.doc.add_table(rows=1, cols=5)
+        table._tbl.tblPr.style = "TableGrid"  # noqa: SLF001 - by id: a lookup by name scans every style
+        table.alignment = WD_TABLE_ALIGNMENT.CENTER
+        table.autofit = False
+        widths = tuple(Length(int(self.text_width * share)) for share in (0.08, 0.09, 0.51, 0.16, 0.16))
+        for column, width in zip(table.columns, widths, strict=True):
+            column.width = width
+        headers = ("No.", "Key", "Recommendation", "Addressed to", "Outcome")
+        for cell, text, width in zip(table.rows[0].cells, headers, widths, strict=True):
+            cell.width = width
+            para = cell.paragraphs[0]
+            _styled(para, "TableText")
+            para.add_run(text).bold = True
+            _shade(cell, "DCE3EC")
+        _repeat_header(table)
+        for rec in recs:
+            row = table.add_row()
+            values = (_line(rec.number), _line(rec.key), _line(rec.title), _line(rec.target), _line(rec.outcome))
+            for cell, text, width in zip(row.cells, values, widths, strict=True):
+                cell.width = width
+                para = cell.paragraphs[0]
+                _styled(para, "TableText")
+                if text:
+                    para.add_run(text)
+
+    # Building blocks.
+
+    def _para(self, text: str, style: str) -> DocxParagraph:
+        """A body paragraph in a style, given by id (the text must already be clean)."""
+        p = _styled(self.doc.add_paragraph(), style)
+        if text:
+            p.add_run(text)
+        return p
+
+    def _heading(self, text: str, level: int) -> DocxParagraph:
+        """A Heading 1 or 2 with a bookmark, listed in the table of contents."""
+        p = self._para(text, f"Heading{level}")
+        self.bookmark_id += 1
+        name = f"_Toc{self.bookmark_id:06d}"
+        start = _element("w:bookmarkStart", id=str(self.bookmark_id), name=name)
+        end = _element("w:bookmarkEnd", id=str(self.bookmark_id))
+        ppr = p._p.pPr  # noqa: SLF001
+        if ppr is not None:
+            ppr.addnext(start)
+        else:
+            p._p.insert(0, start)  # noqa: SLF001
+        p._p.append(end)  # noqa: SLF001
+        self.toc.append(_TocEntry(level, text, name))
+        return p
+
+    def _markdown(self, text: str, style: str | None = None) -> None:
+        """Member Markdown as body paragraphs, lists, quotes, tables and code (through ``parse_blocks`` only)."""
+        _MarkdownWriter(self, style).write(parse_blocks(text))
+
+    def _runs(self, p: DocxParagraph, runs: Iterable[Run]) -> None:
+        """Inline runs with their formatting; http(s) and mailto links become real hyperlinks."""
+        for run in runs:
+            text = _text(run.text)
+            if not text:
+                continue
+            url = _external_url(run.href)
+            if url is not None:
+                rid = p.part.relate_to(url, RT.HYPERLINK, is_external=True)
+                link = _element("w:hyperlink")
+                link.set(qn("r:id"), rid)
+                p._p.append(link)  # noqa: SLF001
+                docx_run = DocxRun(_element("w:r"), p)
+                link.append(docx_run._r)  # noqa: SLF001
+                docx_run._r.style = "Hyperlink"  # noqa: SLF001
+            else:
+                docx_run = p.add_run()
+                if run.code:
+                    docx_run._r.style = "InlineCode"  # noqa: SLF001
+            docx_run.text = text
+            if run.bold:
+                docx_run.bold = True
+            if run.italic:
+                docx_run.italic = True
+            if run.strike:
+                docx_run.font.strike = True
+
+
+def _flat_runs(block: Block) -> tuple[Run, ...]:
+    """A block as one line of runs (for footnotes, which hold only simple paragraphs)."""
+    if isinstance(block, ListItem):
+        marker = f"{block.number}. " if block.ordered else "• "
+        return (Run(marker), *block.runs)
+    if isinstance(block, Paragraph | Heading):
+        return block.runs
+    if isinstance(block, CodeBlock):
+        return (Run(block.text, code=True),)
+    if isinstance(block, Table):
+        runs: list[Run] = []
+        for row in (block.header, *block.rows):
+            for index, cell in enumerate(row):
+                runs.extend([Run(" | ")] if index else [])
+                runs.extend(cell.runs)
+            runs.append(Run("\n"))
+        return tuple(runs)
+    return ()
+
+
+class _MarkdownWriter:
+    """Writes parsed member Markdown into the document body."""
+
+    _BULLET_STYLES = ("ListBullet", "ListBullet2", "ListBullet3")
+    _NUMBER_STYLES = ("ListNumber", "ListNumber2", "ListNumber3")
+    _CONTINUE_STYLES = ("ListContinue", "ListContinue2", "ListContinue3")
+
+    def __init__(self, builder: _Builder, style: str | None) -> None:
+        self.b = builder
+        self.style = style
+        # The numbering instance of the ordered list open at each level, and the last number it showed.
+        self.ordered: dict[int, tuple[int, int]] = {}
+
+    def write(self, blocks: Iterable[Block]) -> None:
+        """Write every block in order."""
+        for block in blocks:
+            for level in [lvl for lvl in self.ordered if lvl > block.list_level]:
+                del self.ordered[level]
+            if isinstance(block, ListItem):
+                self._list_item(block)
+            elif isinstance(block, Paragraph):
+                self._paragraph(block)
+            elif isinstance(block, Heading):
+                p = self.b._para("", "Heading3" if block.level <= 2 else "Heading4")  # noqa: SLF001
+                self.b._runs(p, block.runs)  # noqa: SLF001
+                self._indent(p, block.list_level, block.quote_depth)
+            elif isinstance(block, CodeBlock):
+                p = self.b._para("", "CodeBlock")  # noqa: SLF001
+                p.add_run(_text(block.text))
+                self._indent(p, block.list_level, block.quote_depth, base=5)
+            elif isinstance(block, ThematicBreak):
+                self._rule()
+            elif isinstance(block, Table):
+                self._table(block)
+
+    def _paragraph(self, block: Paragraph) -> None:
+        """A paragraph: plain, inside a quote, or continuing a list item."""
+        if block.quote_depth:
+            style = "Quote"
+        elif block.list_level:
+            style = self._CONTINUE_STYLES[min(block.list_level, 3) - 1]
+        else:
+            style = self.style or "Normal"
+        p = self.b._para("", style)  # noqa: SLF001
+        self.b._runs(p, block.runs)  # noqa: SLF001
+        if block.quote_depth or block.list_level > 3:
+            self._indent(p, block.list_level, block.quote_depth)
+
+    def _list_item(self, block: ListItem) -> None:
+        """A bullet or numbered item in the List Bullet / List Number style of its level, keeping its number."""
+        depth = min(block.list_level, 3)
+        if not block.ordered:
+            p = self.b._para("", self._BULLET_STYLES[depth - 1])  # noqa: SLF001
+        else:
+            p = self.b._para("", self._NUMBER_STYLES[depth - 1])  # noqa: SLF001
+            number = block.number if block.number is not None else 1
+            current = self.ordered.get(block.list_level)
+            if current is None or number != current[1] + 1:
+                num_id = self._new_numbering(self._NUMBER_STYLES[depth - 1], number)
+            else:
+                num_id = current[0]
+            self.ordered[block.list_level] = (num_id, number)
+            num_pr = p._p.get_or_add_pPr().get_or_add_numPr()  # noqa: SLF001
+            num_pr.get_or_add_ilvl().val = 0
+            num_pr.get_or_add_numId().val = num_id
+        self.b._runs(p, block.runs)  # noqa: SLF001
+        if block.quote_depth or block.list_level > 3:
+            self._indent(p, block.list_level, block.quote_depth)
+
+    def _new_numbering(self, style_id: str, start: int) -> int:
+        """A new numbering instance of a List Number style's list, starting at ``start``."""
+        numbering = self.b.doc.part.numbering_part.element
+        style_num = self.b.doc.styles.element.get_by_id(style_id).pPr.numPr.numId.val
+        abstract_id = numbering.num_having_numId(style_num).abstractNumId.val
+        num = numbering.add_num(abstract_id)
+        num.add_lvlOverride(ilvl=0).add_startOverride(start)
+        return int(num.numId)
+
+    def _indent(self, p: DocxParagraph, list_level: int, quote_depth: int, base: float = 0) -> None:
+        """Indent a paragraph for the lists and quotes it sits in."""
+        indent = base + 6.35 * list_level + 10 * quote_depth
+        if indent:
+            p.paragraph_format.left_indent = Mm(indent)
+
+    def _rule(self) -> None:
+        """A thematic break as an empty paragraph with a rule under it."""
+        p = self.b.doc.add_paragraph()
+        ppr = p._p.get_or_add_pPr()  # noqa: SLF001
+        borders = _element("w:pBdr")
+        borders.append(_element("w:bottom", val="single", sz="4", space="1", color="A6A6A6"))
+        ppr.append(borders)
+
+    def _table(self, block: Table) -> None:
+        """A Markdown table as a Word table with a bold, repeated header row."""
+        width = max([len(block.header), *(len(row) for row in block.rows)])
+        if width == 0:
+            return
+        table = self.b.doc.add_table(rows=0, cols=width)
+        table._tbl.tblPr.style = "TableGrid"  # noqa: SLF001
+        for index, cells in enumerate((block.header, *block.rows)):
+            row = table.add_row()
+            for position in range(width):
+                cell = row.cells[position]
+                para = cell.paragraphs[0]
+                _styled(para, "TableText")
+                if position < len(cells):
+                    self._cell(para, cells[position], header=index == 0)
+        _repeat_header(table)
+        self.b._para("", "TableText")  # noqa: SLF001 - space after the table, and keeps two tables apart
+
+    def _cell(self, para: DocxParagraph, cell: TableCell, *, header: bool) -> None:
+        """A table cell's runs with its column's alignment."""
+        self.b._runs(para, cell.runs)  # noqa: SLF001
+        if header:
+            for run in para.runs:
+                run.bold = True
+        if cell.align == "center":
+            para.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        elif cell.align == "right":
+            para.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+
+
+def _shade(cell: Any, fill: str) -> None:
+    """Give a table cell a background colour."""
+    tc_pr = cell._tc.get_or_add_tcPr()  # noqa: SLF001
+    tc_pr.append(_element("w:shd", val="clear", color="auto", fill=fill))
+
+
+def _repeat_header(table: DocxTable) -> None:
+    """Mark a table's first row as a header row, repeated on every page the table spans."""
+    if not table.rows:
+        return
+    tr_pr = table.rows[0]._tr.get_or_add_trPr()  # noqa: SLF001
+    tr_pr.append(_element("w:tblHeader", val="true"))
+
+
+def _app_properties() -> bytes:
+    """docProps/app.xml naming this application, instead of the template's stale counts and Word version."""
+    return (
+        b"<?xml version='1.0' encoding='UTF-8' standalone='yes'?>\n"
+        b'<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties" '
+        b'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">'
+        b"<Application>wg</Application><DocSecurity>0</DocSecurity></Properties>"
+    )
+
+
+def _normalise_zip(data: bytes) -> bytes:
+    """Rewrite the zip with fixed timestamps and permissions so the same document is always the same bytes."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=_ZIP_EPOCH)
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.create_system = 0
+            fixed.external_attr = 0
+            target.writestr(fixed, source.read(info.filename))
+    return out.getvalue()
+
+
+def render_docx(snapshot: ReportSnapshot) -> bytes:
+    """Render a report snapshot as a Word document (.docx bytes); the same snapshot always gives the same bytes."""
+    return _Builder(snapshot).build()
+
+
+__all__ = ["DOCX_MEDIA_TYPE", "render_docx"]

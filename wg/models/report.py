@@ -1,0 +1,55 @@
+"""The report's front matter, and every export made of it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from wg.models.base import UTCDateTime, utcnow
+
+
+class ReportSettings(SQLModel, table=True):
+    """What the organizer sets for the report's opening pages, and whether the report is final."""
+
+    __tablename__ = "report_settings"
+    __table_args__ = (UniqueConstraint("group_id", name="uq_report_settings_group"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="working_groups.id", ondelete="CASCADE")
+    title: str = Field(default="", max_length=300)
+    subtitle: str = Field(default="", max_length=300)
+    series_line: str = Field(default="", max_length=300)
+    date_line: str = Field(default="", max_length=100)
+    acknowledgements: str = Field(default="", sa_column=Column(Text, nullable=False))
+    foreword: str = Field(default="", sa_column=Column(Text, nullable=False))
+    executive_summary: str = Field(default="", sa_column=Column(Text, nullable=False))
+    disclaimer: str = Field(default="", sa_column=Column(Text, nullable=False))
+    paper_size: str = Field(default="A4", max_length=10)
+    finalised_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    finalised_by: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Export(SQLModel, table=True):
+    """One export job and, once done, its file under the exports folder with its sha256."""
+
+    __tablename__ = "exports"
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="working_groups.id", index=True, ondelete="CASCADE")
+    user_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    profile: str = Field(max_length=20)
+    format: str = Field(max_length=10)
+    report_version: str = Field(default="", max_length=40, index=True)
+    status: str = Field(default="queued", max_length=20)
+    error: str = Field(default="", max_length=1000)
+    path: str = Field(default="", max_length=500)
+    sha256: str = Field(default="", max_length=64)
+    size: int = Field(default=0)
+    pages: int | None = Field(default=None)
+    render_seconds: float | None = Field(default=None)
+    draft: bool = Field(default=True)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    finished_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
