@@ -154,7 +154,7 @@ def make_client(app: Litestar) -> Iterator[object]:
         return c
 
     yield _make
-    for c in clients:
+    for c in reversed(clients):  # Litestar test clients sharing one app must close newest first
         c.__exit__(None, None, None)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -19,12 +20,14 @@ from sqlalchemy import text
 from wg import __version__
 from wg.db import Database
 from wg.features.accounts.controllers import AccountPages
-from wg.features.accounts.middleware import enforce_csrf, security_headers_factory, session_middleware_factory
+from wg.features.accounts.middleware import add_security_headers, enforce_csrf, session_middleware_factory
 from wg.features.drafting.api import DraftingApi, RecommendationTargetApi, SectionTargetApi
 from wg.features.drafting.controllers import DraftingPages, RecommendationTargetPages, SectionTargetPages
 from wg.features.drafting.rendering import register_filters
 from wg.features.groups.api import GroupApi, SessionApi
 from wg.features.groups.controllers import AdminPages, GroupPages
+from wg.features.review.api import InboxApi, ReviewApi
+from wg.features.review.controllers import InboxPages, ReviewPages, unread_page_context
 from wg.lib.deps import provide_db
 from wg.lib.errors import (
     ValidationFailed,
@@ -52,13 +55,26 @@ def _unauthorized_handler(request: Request[Any, Any, Any], exc: NotAuthorizedExc
     return Redirect(f"/login?next={quote(target)}", status_code=303)
 
 
+_MISSING_FIELD = re.compile(r"^Object missing required field `([^`]+)`")
+
+
+def _field_path(item: dict[str, Any]) -> str:
+    """The body path of one typed-validation error: a missing field is named by its own path, not its parent's."""
+    key = str(item.get("key") or "")
+    if key == "data":  # Litestar's name for the whole request body
+        key = ""
+    if missing := _MISSING_FIELD.match(str(item.get("message") or "")):
+        key = f"{key}.{missing.group(1)}" if key else missing.group(1)
+    return key or "body"
+
+
 def _request_validation_handler(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
     if not request.url.path.startswith("/api/"):
         return http_exception_handler(request, exc)
     errors: dict[str, str] = {}
     for item in exc.extra if isinstance(exc.extra, list) else []:
         if isinstance(item, dict):
-            errors[str(item.get("key") or "body")] = str(item.get("message") or "Invalid value")
+            errors[_field_path(item)] = str(item.get("message") or "Invalid value")
     if not errors:
         errors["body"] = str(exc.detail)
     return validation_exception_handler(request, ValidationFailed(errors))
@@ -81,15 +97,20 @@ def create_app(settings: Settings, db: Database | None = None) -> Litestar:
             DraftingPages,
             SectionTargetPages,
             RecommendationTargetPages,
+            ReviewPages,
+            InboxPages,
             SessionApi,
             GroupApi,
             DraftingApi,
             SectionTargetApi,
             RecommendationTargetApi,
+            ReviewApi,
+            InboxApi,
             create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
         ],
         dependencies={"db": Provide(provide_db)},
-        middleware=[DefineMiddleware(security_headers_factory), DefineMiddleware(session_middleware_factory)],
+        middleware=[DefineMiddleware(session_middleware_factory)],
+        before_send=[add_security_headers],
         before_request=enforce_csrf,
         exception_handlers={
             NotAuthorizedException: _unauthorized_handler,
@@ -109,4 +130,5 @@ def create_app(settings: Settings, db: Database | None = None) -> Litestar:
     app.state.db = database
     app.state.jinja = build_jinja_env(str(TEMPLATES_DIR))
     register_filters(app.state.jinja)
+    app.state.page_hooks = (unread_page_context,)
     return app

@@ -11,11 +11,15 @@ from wg.demo_content import SECTIONS, DemoComment, DemoRevision
 from wg.features.accounts.operations import create_user, find_user_by_email
 from wg.features.audit.log import record
 from wg.features.drafting.operations import MENTION_RE, mention_handle
+from wg.features.review.state import section_fingerprint
 from wg.models import (
     Comment,
     Membership,
     Mention,
+    Notification,
+    Position,
     Recommendation,
+    ReviewEvent,
     Revision,
     Role,
     Section,
@@ -137,7 +141,8 @@ def load_demo(db: Session) -> DemoResult:
         subgroups[name] = subgroup.id or 0
         for key in members:
             db.add(SubgroupMember(subgroup_id=subgroup.id or 0, user_id=users[key].id or 0, is_chair=key == chair))
-    _load_drafts(db, group.id or 0, users, subgroups)
+    drafts = _load_drafts(db, group.id or 0, users, subgroups)
+    _load_review(db, group.id or 0, users, drafts)
     record(db, "demo.loaded", actor_id=None, group_id=group.id, object_type="group", object_id=group.id)
     return DemoResult(created=True, group=group)
 
@@ -153,18 +158,28 @@ class _Clock:
         return self.at
 
 
-def _load_drafts(db: Session, group_id: int, users: dict[str, User], subgroups: dict[str, int]) -> None:
+@dataclass
+class _Drafts:
+    """What the demo drafts created: sections (id, head revision, numbers inside) and recommendations."""
+
+    sections: list[tuple[int, int, list[int]]]
+    recommendations: dict[int, tuple[int, int]]
+
+
+def _load_drafts(db: Session, group_id: int, users: dict[str, User], subgroups: dict[str, int]) -> _Drafts:
     """The report's sections, recommendations, their revisions and comments, as members would have made them."""
     steps = sum(len(s.revisions) + sum(len(r.revisions) + 1 for r in s.recommendations) + 1 for s in SECTIONS)
     clock = _Clock(steps + 20)
     handles = {mention_handle(u.display_name): u for u in users.values()}
     number = 0
+    made = _Drafts(sections=[], recommendations={})
     for position, demo_section in enumerate(SECTIONS):
         section = Section(group_id=group_id, subgroup_id=subgroups.get(demo_section.subgroup or ""),
                           position=position, created_at=clock.tick())
         db.add(section)
         db.flush()
         _revisions(db, group_id, "section", section.id or 0, demo_section.revisions, users, clock)
+        made.sections.append((section.id or 0, len(demo_section.revisions), []))
         _comments(db, group_id, "section", section.id or 0, demo_section.comments, users, handles, clock,
                   len(demo_section.revisions))
         for rec_position, demo_rec in enumerate(demo_section.recommendations):
@@ -175,9 +190,12 @@ def _load_drafts(db: Session, group_id: int, users: dict[str, User], subgroups: 
             db.flush()
             revisions = tuple(DemoRevision(r.author, r.title, r.text, r.rationale, r.note) for r in demo_rec.revisions)
             _revisions(db, group_id, "recommendation", rec.id or 0, revisions, users, clock, demo_rec.target)
+            made.recommendations[number] = (rec.id or 0, len(revisions))
+            made.sections[-1][2].append(number)
             _comments(db, group_id, "recommendation", rec.id or 0, demo_rec.comments, users, handles, clock,
                       len(revisions))
 
+    return made
 
 def _revisions(db: Session, group_id: int, kind: str, target_id: int, revisions: tuple[DemoRevision, ...],
                users: dict[str, User], clock: _Clock, target: str = "") -> None:
@@ -202,6 +220,60 @@ def _comments(db: Session, group_id: int, kind: str, target_id: int, comments: t
         for handle in {h.lower() for h in MENTION_RE.findall(demo.body)} & handles.keys():
             db.add(Mention(comment_id=comment.id or 0, user_id=handles[handle].id or 0))
         _comments(db, group_id, kind, target_id, demo.replies, users, handles, clock, rev_no, comment.id)
+
+
+# Positions: (number, person key, stance, text). Every country supports the approved items; R-2 carries a
+# reservation and R-7 an objection, so the demo shows additional views and a blocked approval.
+_POSITIONS: tuple[tuple[int, str, str, str], ...] = (
+    *((n, k, "support", "") for n in (1, 2, 3, 8) for k in ("maya.chen", "haruka.sato", "kim.minjun")),
+    (1, "eleanor.hayes", "support", ""),
+    (2, "choi.jiwoo", "reservation", "Insulating security talks must not become a reason to shelve the history "
+                                     "questions themselves; both governments should say so."),
+    (3, "choi.jiwoo", "abstain", ""),
+    (4, "ren.nakamura", "support", ""), (4, "priya.raman", "support", ""), (4, "lee.seoyeon", "support", ""),
+    (7, "lee.seoyeon", "support", ""), (7, "aoi.kobayashi", "support", ""), (7, "jung.haeun", "support", ""),
+    (7, "james.holloway", "object", "Aid without verifiable monitoring would ease pressure on Pyongyang at the "
+                                    "wrong moment; I cannot support this text."),
+    (8, "lee.seoyeon", "support", ""), (8, "james.holloway", "support", ""),
+)
+
+
+def _load_review(db: Session, group_id: int, users: dict[str, User], drafts: _Drafts) -> None:
+    """Review history: section 2 approved, R-4 submitted (deadline soon), R-5 sent back, R-7 blocked, R-8 approved."""
+    now = utcnow()
+
+    def event(number: int, kind: str, actor: str, note: str = "", hours_ago: float = 0,
+              deadline: dt.datetime | None = None) -> None:
+        rec_id, head = drafts.recommendations[number]
+        db.add(ReviewEvent(group_id=group_id, target_type="recommendation", target_id=rec_id, rev_no=head,
+                           kind=kind, actor_id=users[actor].id, note=note, deadline=deadline,
+                           created_at=now - dt.timedelta(hours=hours_ago)))
+
+    for number, key, stance, text in _POSITIONS:
+        db.add(Position(group_id=group_id, recommendation_id=drafts.recommendations[number][0],
+                        user_id=users[key].id or 0, stance=stance, text=text,
+                        updated_at=now - dt.timedelta(hours=30)))
+    for number in (1, 2, 3):
+        event(number, "submit", "haruka.sato", hours_ago=60, deadline=now + dt.timedelta(days=3))
+        event(number, "approve", "maya.chen", "Ready for the report.", hours_ago=26)
+    section_id, section_rev, numbers = drafts.sections[1]
+    fingerprint = section_fingerprint(section_rev, [(n, drafts.recommendations[n][1], False) for n in numbers])
+    db.add(ReviewEvent(group_id=group_id, target_type="section", target_id=section_id, rev_no=section_rev,
+                       kind="approve", actor_id=users["maya.chen"].id, fingerprint=fingerprint,
+                       created_at=now - dt.timedelta(hours=24)))
+    event(4, "submit", "priya.raman", hours_ago=20, deadline=now + dt.timedelta(hours=36))
+    event(5, "submit", "lee.seoyeon", hours_ago=50, deadline=now + dt.timedelta(days=2))
+    event(5, "request-changes", "ren.nakamura",
+          "Name the finance mechanism and who would host it; the current text is too general.", hours_ago=30)
+    event(7, "submit", "lee.seoyeon", hours_ago=40, deadline=now + dt.timedelta(days=4))
+    event(8, "submit", "aoi.kobayashi", hours_ago=70, deadline=now + dt.timedelta(days=1))
+    event(8, "approve", "lee.seoyeon", "Approved as drafted.", hours_ago=10)
+    for key, message, link in (
+        ("maya.chen", "R-4 “Vaccine and medical supply chains” review deadline is within 48 hours.", "/r/4"),
+        ("haruka.sato", "R-2 was approved (Consensus with reservations).", "/r/2"),
+    ):
+        db.add(Notification(user_id=users[key].id or 0, group_id=group_id, kind="demo", message=message,
+                            link=f"/g/{DEMO_SLUG}{link}", created_at=now - dt.timedelta(hours=5)))
 
 
 def demo_logins() -> list[tuple[str, str]]:

@@ -12,6 +12,7 @@ from litestar import Request, Response
 from litestar.enums import MediaType
 from litestar.response import Redirect
 
+from wg.features.accounts.middleware import auth_state_without_route
 from wg.features.accounts.sessions import AuthState, csrf_token
 from wg.lib.countries import COUNTRIES, country_name
 from wg.models import User
@@ -107,6 +108,10 @@ def render(
         "tz": user.time_zone if user else "UTC",
         "path": request.url.path,
     }
+    if user is not None:
+        # Features add what every page shows for a logged-in user (e.g. the unread count), wired in create_app.
+        for hook in getattr(request.app.state, "page_hooks", ()):
+            ctx.update(hook(request, user))
     ctx.update(context or {})
     html = env.get_template(template).render(ctx)
     return Response(html, status_code=status_code, media_type=MediaType.HTML, headers=headers)
@@ -115,7 +120,8 @@ def render(
 def render_error_page(
     request: Request[Any, Any, Any], status_code: int, detail: str | None, headers: dict[str, str] | None = None
 ) -> Response[str]:
-    """An HTML error page that keeps the site's navigation."""
+    """An HTML error page that keeps the site's navigation (also when no route matched and no middleware ran)."""
+    auth_state_without_route(request.scope)
     title = STATUS_TITLES.get(status_code, "Error")
     message = detail if status_code not in {404, 500} else None
     return render(request, "errors/error.html", {"status": status_code, "title": title, "message": message},

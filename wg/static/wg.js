@@ -44,6 +44,16 @@
             el.dispatchEvent(new Event("input", { bubbles: true }));
           }
         });
+        // The kept text was typed starting from an older revision: save it as an edit of that revision, so the
+        // server merges it with what was saved since (or shows the conflict) instead of silently undoing it.
+        if (stored.base && /^[0-9]+$/.test(stored.base)) {
+          var base = form.querySelector("input[name=base_rev_no]");
+          if (base) { base.value = stored.base; }
+          form.setAttribute("data-wg-base-rev", stored.base);
+          document.querySelectorAll("[data-wg-base-rev-label]").forEach(function (el) {
+            el.textContent = stored.base;
+          });
+        }
         offer.hidden = true;
       });
       offer.querySelector("[data-wg-autosave-discard]").addEventListener("click", function () {

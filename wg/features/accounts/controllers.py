@@ -82,7 +82,7 @@ class AccountPages(Controller):
     @get("/profile", sync_to_thread=False, dependencies={"user": Provide(provide_user, sync_to_thread=False)})
     def profile_page(self, request: AnyRequest, user: CurrentUser, saved: FromQuery[bool] = False) -> Response[Any]:
         """The user's own profile form."""
-        return render(request, "accounts/profile.html", _profile_context(user.__dict__, {}, saved))
+        return render(request, "accounts/profile.html", _profile_context(_profile_values(user), {}, saved))
 
     @post("/profile", sync_to_thread=True, dependencies={"user": Provide(provide_user, sync_to_thread=False)})
     def profile_save(self, request: AnyRequest, db: DbSession, user: CurrentUser, data: FormBody
@@ -111,8 +111,10 @@ class AccountPages(Controller):
             ops.change_password(db, fresh, str(data.get("current_password") or ""),
                                 str(data.get("new_password") or ""), client_ip(request))
         except ValidationFailed as exc:
+            # Read the saved profile before the rollback: a rollback expires ``fresh`` and empties its __dict__.
+            values = _profile_values(fresh)
             db.rollback()
-            return render(request, "accounts/profile.html", _profile_context(fresh.__dict__, exc.errors, False),
+            return render(request, "accounts/profile.html", _profile_context(values, exc.errors, False),
                           status_code=422)
         token = issue_session(db, fresh, settings_of(request).session_max_age)
         db.commit()
@@ -137,7 +139,7 @@ class AccountPages(Controller):
     def invitation_accept(self, request: AnyRequest, db: DbSession, token: FromPath[str], data: FormBody
                           ) -> Response[Any]:
         """Accept the invitation; a new member is logged in straight away."""
-        invitation = ops.find_open_invitation(db, token)
+        invitation = ops.find_open_invitation(db, token, for_update=True)
         if invitation is None:
             return render(request, "accounts/invitation_invalid.html", status_code=404)
         group = ops.group_of(db, invitation)
@@ -157,6 +159,13 @@ class AccountPages(Controller):
         response = see_other(request, f"/g/{group.slug}" if group else "/")
         set_session_cookie(response, settings_of(request), session_token)
         return response
+
+
+def _profile_values(user: User) -> dict[str, Any]:
+    """The saved profile fields of a user, as the profile form shows them."""
+    return {"display_name": user.display_name, "native_name": user.native_name, "country": user.country,
+            "affiliation": user.affiliation, "sector": user.sector, "time_zone": user.time_zone,
+            "consents_to_attribution": user.consents_to_attribution}
 
 
 def _profile_context(values: dict[str, Any], errors: dict[str, str], saved: bool) -> dict[str, Any]:

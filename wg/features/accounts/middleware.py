@@ -1,4 +1,5 @@
-"""ASGI middleware: resolve the session cookie, set rotated cookies, add security headers; CSRF before handlers."""
+"""ASGI middleware: resolve the session cookie and set rotated cookies; security headers on every response; CSRF
+before handlers."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from wg.features.accounts.sessions import (
     AuthState,
     csrf_token_valid,
     new_csrf_seed,
+    peek_session,
     resolve_session,
 )
 from wg.settings import Settings
@@ -65,11 +67,8 @@ def session_middleware_factory(app: ASGIApp) -> ASGIApp:
         cookies = _cookies(scope)
         token = cookies.get(SESSION_COOKIE)
 
-        def _resolve() -> AuthState:
-            with db.session(write=False) as session:
-                return resolve_session(session, token, settings.session_max_age)
-
-        state = await anyio.to_thread.run_sync(_resolve) if token else AuthState()
+        state = (await anyio.to_thread.run_sync(resolve_session, db, token, settings.session_max_age)
+                 if token else AuthState())
         seed = cookies.get(CSRF_COOKIE, "")
         if not seed or len(seed) > 64:
             seed = new_csrf_seed()
@@ -89,8 +88,6 @@ def session_middleware_factory(app: ASGIApp) -> ASGIApp:
                                                                 settings.session_max_age))
                     elif state.clear_session:
                         headers.add("set-cookie", cookie_header(SESSION_COOKIE, "", settings, 0))
-                if state.user is not None:
-                    headers["cache-control"] = "no-store"
             await send(message)
 
         await app(scope, receive, send_wrapper)
@@ -98,26 +95,43 @@ def session_middleware_factory(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
-def security_headers_factory(app: ASGIApp) -> ASGIApp:
-    """Adds CSP, framing, sniffing and referrer headers to every response."""
+async def add_security_headers(message: Message, scope: Scope) -> None:
+    """``before_send`` hook: every response gets CSP, framing, sniffing and referrer headers, and nothing shown to a
+    logged-in user is stored by a cache.
 
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await app(scope, receive, send)
-            return
+    A hook rather than a middleware because Litestar runs middleware only for requests that matched a route: a 404 or
+    405 answered by the router itself must carry the same headers.
+    """
+    if message["type"] != "http.response.start":
+        return
+    headers = MutableScopeHeaders.from_message(message)
+    headers["content-security-policy"] = CSP
+    headers["x-content-type-options"] = "nosniff"
+    headers["referrer-policy"] = "same-origin"
+    headers["x-frame-options"] = "DENY"
+    state = scope.get("state", {}).get("auth")
+    if isinstance(state, AuthState) and state.user is not None:
+        headers["cache-control"] = "no-store"
 
-        async def send_wrapper(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableScopeHeaders.from_message(message)
-                headers["content-security-policy"] = CSP
-                headers["x-content-type-options"] = "nosniff"
-                headers["referrer-policy"] = "same-origin"
-                headers["x-frame-options"] = "DENY"
-            await send(message)
 
-        await app(scope, receive, send_wrapper)
+def auth_state_without_route(scope: Scope) -> AuthState:
+    """Who is logged in, for a response the router made itself (no route matched, so no session middleware ran).
 
-    return middleware
+    Read-only: a session that would need rotating or has expired shows as anonymous here, and no cookie changes.
+    """
+    state = scope.get("state", {}).get("auth")
+    if isinstance(state, AuthState):
+        return state
+    cookies = _cookies(scope)
+    state = AuthState(csrf_seed=cookies.get(CSRF_COOKIE, "")[:64])
+    token = cookies.get(SESSION_COOKIE)
+    litestar_app = scope.get("litestar_app")
+    if token and litestar_app is not None:
+        db: Database = litestar_app.state.db
+        with db.session() as session:
+            state.user, state.session_id = peek_session(session, token)
+    scope.setdefault("state", {})["auth"] = state
+    return state
 
 
 async def enforce_csrf(request: Request[Any, Any, Any]) -> None:

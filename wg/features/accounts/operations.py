@@ -174,11 +174,16 @@ def new_invitation_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def find_open_invitation(db: Session, token: str) -> Invitation | None:
-    """The unused, unexpired invitation for a token, or None."""
+def find_open_invitation(db: Session, token: str, for_update: bool = False) -> Invitation | None:
+    """The unused, unexpired invitation for a token, or None.
+
+    ``for_update`` locks the row until the transaction ends (PostgreSQL; SQLite's write transactions are serial
+    anyway), so two browsers accepting the same link at once cannot both use it: the second then finds it used.
+    """
     if not token or len(token) > 100:
         return None
-    invitation = db.exec(select(Invitation).where(Invitation.token_hash == invitation_token_hash(token))).first()
+    query = select(Invitation).where(Invitation.token_hash == invitation_token_hash(token))
+    invitation = db.exec(query.with_for_update() if for_update else query).first()
     if invitation is None or invitation.used_at is not None or invitation.expires_at <= utcnow():
         return None
     return invitation

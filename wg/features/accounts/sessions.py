@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, delete
 
+from wg.db import Database
 from wg.models import User, WebSession, utcnow
 
 SESSION_COOKIE = "wg_session"
@@ -59,23 +60,44 @@ def end_all_sessions(db: Session, user_id: int) -> None:
     db.exec(delete(WebSession).where(col(WebSession.user_id) == user_id))
 
 
-def resolve_session(db: Session, token: str | None, max_age: int) -> AuthState:
-    """Find the user behind a cookie token, rotating stale sessions; commits its own small writes."""
-    state = AuthState()
+def resolve_session(database: Database, token: str | None, max_age: int) -> AuthState:
+    """Find the user behind a cookie token, rotating stale sessions; commits its own small writes.
+
+    Most requests only read. The few that must write (an expired or stale session, the periodic last-seen touch) do
+    the lookup again in a write transaction: on SQLite a read transaction that turns into a write fails at once with
+    "database is locked" when another writer committed in between, whatever the busy timeout.
+    """
     if not token:
-        return state
+        return AuthState()
+    with database.session() as db:
+        state = _resolve(db, token, max_age, may_write=False)
+    if state is None:
+        with database.session(write=True) as db:
+            state = _resolve(db, token, max_age, may_write=True)
+    assert state is not None
+    return state
+
+
+def _resolve(db: Session, token: str, max_age: int, may_write: bool) -> AuthState | None:
+    """The lookup behind :func:`resolve_session`; None when it must write and ``may_write`` is False."""
+    state = AuthState()
     row = db.get(WebSession, _digest(token))
     now = utcnow()
     if row is None:
         state.clear_session = True
         return state
     user = db.get(User, row.user_id)
-    if user is None or not user.is_active or row.expires_at <= now:
+    usable = _usable(row, user, now)
+    stale = user is not None and row.auth_version != user.auth_version
+    touch = now - row.last_seen_at > TOUCH_INTERVAL
+    if not may_write and (not usable or stale or touch):
+        return None
+    if user is None or not usable:
         db.delete(row)
         db.commit()
         state.clear_session = True
         return state
-    if row.auth_version != user.auth_version:
+    if stale:
         # The user's roles changed since this session was issued: give it a new id.
         db.delete(row)
         state.new_session_token = issue_session(db, user, max_age)
@@ -83,12 +105,27 @@ def resolve_session(db: Session, token: str | None, max_age: int) -> AuthState:
         state.session_id = _digest(state.new_session_token)
     else:
         state.session_id = row.id
-        if now - row.last_seen_at > TOUCH_INTERVAL:
+        if touch:
             row.last_seen_at = now
             db.add(row)
             db.commit()
     state.user = user
     return state
+
+
+def peek_session(db: Session, token: str) -> tuple[User | None, str | None]:
+    """The user and session id behind a cookie token without writing anything; (None, None) unless the session is
+    current (known, unexpired, issued after the user's last role change, for an active user)."""
+    row = db.get(WebSession, _digest(token))
+    user = db.get(User, row.user_id) if row is not None else None
+    if row is None or user is None or not _usable(row, user, utcnow()) or row.auth_version != user.auth_version:
+        return None, None
+    return user, row.id
+
+
+def _usable(row: WebSession, user: User | None, now: dt.datetime) -> bool:
+    """A session of an active user that has not expired."""
+    return user is not None and user.is_active and row.expires_at > now
 
 
 def session_id_for(token: str) -> str:

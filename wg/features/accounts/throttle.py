@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 from sqlalchemy import func
 from sqlmodel import Session, col, delete, select
@@ -10,10 +11,16 @@ from sqlmodel import Session, col, delete, select
 from wg.models import LoginFailure, utcnow
 
 PER_ADDRESS_FACTOR = 4  # an address may fail this many times more often than one account
+MAX_KEY_PART = 254  # the longest e-mail address; the key column holds 300 characters
+
+
+def _bounded(value: str) -> str:
+    # Anyone can type a 10,000-character "e-mail address" into the login form; it must still fit the key column.
+    return value if len(value) <= MAX_KEY_PART else "sha256:" + hashlib.sha256(value.encode()).hexdigest()
 
 
 def _keys(email: str, ip: str) -> tuple[str, str]:
-    return f"acct:{email.strip().lower()}", f"ip:{ip}"
+    return f"acct:{_bounded(email.strip().lower())}", f"ip:{_bounded(ip)}"
 
 
 def is_throttled(db: Session, email: str, ip: str, max_failures: int, window_seconds: int) -> bool:

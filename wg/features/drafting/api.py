@@ -256,6 +256,7 @@ def _sections(db: Session, ctx: GroupContext) -> list[SectionOut]:
 
 
 def _save(request: AnyRequest, db: Session, ctx: GroupContext, target: Target, data: SaveIn) -> Response[Any]:
+    ops.require_draft(ctx, target)
     draft = ops.read_draft(asdict(data), target.kind, ctx.group.countries)
     note = ops.read_note(asdict(data))
     outcome = ops.commit_with_retry(
@@ -310,8 +311,7 @@ class DraftingApi(Controller):
     def create_section(self, request: AnyRequest, db: DbSession, ctx: Group, data: JSONBody[SectionIn]
                        ) -> SectionOut:
         """Add a section."""
-        section = ops.create_section(db, ctx, {**asdict(data), "subgroup_id": data.subgroup_id or ""},
-                                     client_ip(request))
+        section = ops.create_section(db, ctx, {**asdict(data), "subgroup_id": data.subgroup_id}, client_ip(request))
         db.commit()
         return next(s for s in _sections(db, ctx) if s.id == section.id)
 
@@ -417,7 +417,7 @@ class _TargetApi(Controller):
                     data: JSONBody[CommentIn]) -> CommentOut:
         """Comment or reply; @handles mention members."""
         target = self.load_target(db, ctx, ident)
-        payload = {"body": data.body, "parent_id": data.parent_id or "", "paragraph": data.paragraph or ""}
+        payload = {"body": data.body, "parent_id": data.parent_id, "paragraph": data.paragraph}
         comment = ops.add_comment(db, ctx, target, payload, client_ip(request))
         db.commit()
         return CommentOut(id=comment.id or 0, author_id=comment.author_id, author=ctx.user.display_name,

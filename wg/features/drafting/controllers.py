@@ -8,6 +8,7 @@ from litestar import Controller, Response, get, post
 from litestar.di import Provide
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
+from sqlmodel import Session
 
 from wg.features.drafting import operations as ops
 from wg.features.drafting.queries import (
@@ -15,7 +16,6 @@ from wg.features.drafting.queries import (
     comment_threads,
     report_outline,
     revisions_with_authors,
-    section_view,
 )
 from wg.features.drafting.targets import (
     RECOMMENDATION,
@@ -28,6 +28,8 @@ from wg.features.drafting.targets import (
 )
 from wg.features.groups.context import GroupContext
 from wg.features.groups.queries import subgroups_with_people
+from wg.features.review.panels import review_panel_context, section_panel_context
+from wg.features.review.queries import review_board
 from wg.lib.deps import DbSession, Group, provide_group, provide_user
 from wg.lib.errors import NotAllowed, ValidationFailed
 from wg.lib.web import AnyRequest, client_ip, is_htmx, render, see_other
@@ -66,6 +68,30 @@ def _editor_context(db: DbSession, ctx: GroupContext, target: Target | None, val
             "subgroups": [v.subgroup for v in subgroups_with_people(db, ctx.group_id)
                           if can_create_section(ctx.actor, v.subgroup.id)],
             "autosave_key": _autosave_key(ctx, target, kind, action)}
+
+
+def section_page_context(db: Session, ctx: GroupContext, target: Target) -> dict[str, Any]:
+    """Everything the section page shows: text, recommendations with their review states, approval, comments."""
+    board = review_board(db, ctx.group)
+    section = board.section(target.id)
+    assert section is not None
+    return {
+        **_target_context(db, ctx, target), "view": section.view,
+        "comment_counts": comment_counts(db, ctx.group_id, RECOMMENDATION),
+        "other_sections": [s.view for s in board.sections if s.view.section.id != target.id],
+        "can_reorder_sections": can_reorder_sections(ctx.actor),
+        **section_panel_context(db, ctx, target, board),
+    }
+
+
+def recommendation_page_context(db: Session, ctx: GroupContext, target: Target) -> dict[str, Any]:
+    """Everything the recommendation page shows: text, rationale, review, positions, comments."""
+    board = review_board(db, ctx.group)
+    return {
+        **_target_context(db, ctx, target),
+        "sections": [s.view for s in board.sections if can_draft(ctx.actor, s.view.section.subgroup_id)],
+        **review_panel_context(db, ctx, target, board),
+    }
 
 
 def _autosave_key(ctx: GroupContext, target: Target | None, kind: str, action: str) -> str:
@@ -130,17 +156,12 @@ class DraftingPages(Controller):
 
     @get("/sections/{section_id:int}", sync_to_thread=True)
     def section_page(self, request: AnyRequest, db: DbSession, ctx: Group, section_id: FromPath[int],
-                     saved: FromQuery[int | None] = None, created: FromQuery[int | None] = None
-                     ) -> Response[Any]:
+                     saved: FromQuery[int | None] = None, merged: FromQuery[int | None] = None,
+                     created: FromQuery[int | None] = None) -> Response[Any]:
         """A section: its text, its recommendations, its comments."""
         target = section_target(db, ctx, section_id)
-        view = section_view(db, ctx.group_id, section_id)
-        outline = report_outline(db, ctx.group_id)
         return render(request, "drafting/section.html", {
-            **_target_context(db, ctx, target), "view": view, "saved": saved, "created": created,
-            "comment_counts": comment_counts(db, ctx.group_id, RECOMMENDATION),
-            "other_sections": [v for v in outline if v.section.id != section_id],
-            "can_reorder_sections": can_reorder_sections(ctx.actor)})
+            **section_page_context(db, ctx, target), "saved": saved, "merged": merged, "created": created})
 
     @post("/sections/{section_id:int}/move", sync_to_thread=True)
     def move_section(self, request: AnyRequest, db: DbSession, ctx: Group, section_id: FromPath[int],
@@ -185,10 +206,8 @@ class DraftingPages(Controller):
                             created: FromQuery[int | None] = None) -> Response[Any]:
         """A recommendation: its current text, rationale, target and comments."""
         target = recommendation_target(db, ctx, number)
-        outline = report_outline(db, ctx.group_id)
         return render(request, "drafting/recommendation.html", {
-            **_target_context(db, ctx, target), "saved": saved, "merged": merged, "created": created,
-            "sections": [v for v in outline if can_draft(ctx.actor, v.section.subgroup_id)]})
+            **recommendation_page_context(db, ctx, target), "saved": saved, "merged": merged, "created": created})
 
     @post("/r/{number:int}/move", sync_to_thread=True)
     def move_recommendation(self, request: AnyRequest, db: DbSession, ctx: Group, number: FromPath[int],
@@ -234,8 +253,7 @@ class _TargetPages(Controller):
              ) -> Response[Any]:
         """The editor, filled with the current revision."""
         target = self.load_target(db, ctx, ident)
-        if not can_draft(ctx.actor, target.subgroup_id) or target.withdrawn:
-            raise NotAllowed("Only members of this subgroup, the co-chairs and organizers can edit this.")
+        ops.require_draft(ctx, target)
         head = head_revision(db, target)
         return render(request, "drafting/edit.html", _editor_context(
             db, ctx, target, _draft_values(head), {}, f"/g/{ctx.group.slug}{target.url}/edit", target.kind,
@@ -246,6 +264,7 @@ class _TargetPages(Controller):
              data: FormBody) -> Response[Any]:
         """Save a revision; a stale save is merged when it can be, otherwise the conflict page keeps both texts."""
         target = self.load_target(db, ctx, ident)
+        ops.require_draft(ctx, target)
         action = f"/g/{ctx.group.slug}{target.url}/edit"
         raw_base = str(data.get("base_rev_no") or "0").strip()
         base_rev_no = int(raw_base) if raw_base.isdigit() else -1
@@ -317,14 +336,11 @@ class _TargetPages(Controller):
         except ValidationFailed as exc:
             db.rollback()
             context = {**_target_context(db, ctx, target), "comment_errors": exc.errors, "comment_values": data}
+            page = section_page_context if target.kind == SECTION else recommendation_page_context
             if is_htmx(request):
                 return render(request, "drafting/_comments.html", context)
             template = "drafting/section.html" if target.kind == SECTION else "drafting/recommendation.html"
-            if target.kind == SECTION:
-                context.update({"view": section_view(db, ctx.group_id, target.id), "other_sections": [],
-                                "comment_counts": comment_counts(db, ctx.group_id, RECOMMENDATION)})
-            else:
-                context["sections"] = []
+            context = {**page(db, ctx, target), "comment_errors": exc.errors, "comment_values": data}
             return render(request, template, context, status_code=422)
         db.commit()
         if is_htmx(request):

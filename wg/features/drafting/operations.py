@@ -26,7 +26,18 @@ from wg.features.groups.context import GroupContext
 from wg.lib.countries import country_name
 from wg.lib.errors import NotAllowed, ValidationFailed, not_found
 from wg.lib.fields import clean_line, strip_controls
-from wg.models import Comment, Membership, Mention, Recommendation, Revision, Section, Subgroup, User, utcnow
+from wg.models import (
+    Comment,
+    Membership,
+    Mention,
+    Notification,
+    Recommendation,
+    Revision,
+    Section,
+    Subgroup,
+    User,
+    utcnow,
+)
 from wg.policy import (
     can_comment,
     can_create_section,
@@ -110,11 +121,18 @@ def read_note(data: dict[str, Any]) -> str:
     return note
 
 
-def _require_draft(ctx: GroupContext, target: Target) -> None:
+def require_draft(ctx: GroupContext, target: Target) -> None:
+    """Refuse (403) anyone who may not edit this target, and any edit of a withdrawn recommendation.
+
+    Callers check this before reading the form, so that a refused user is told so rather than shown field errors.
+    """
     if not can_draft(ctx.actor, target.subgroup_id):
         raise NotAllowed("Only members of this subgroup, the co-chairs and organizers can edit this.")
     if target.withdrawn:
-        raise NotAllowed("This recommendation was withdrawn; restore it before editing.")
+        raise NotAllowed("This recommendation was withdrawn; reinstate it before editing.")
+
+
+_require_draft = require_draft  # the name save_revision uses
 
 
 def _add_revision(db: Session, ctx: GroupContext, target: Target, draft: Draft, rev_no: int, parent: int | None,
@@ -127,6 +145,18 @@ def _add_revision(db: Session, ctx: GroupContext, target: Target, draft: Draft, 
     return rev
 
 
+def _lock_target(db: Session, target: Target) -> None:
+    """Hold the target's row until commit, so saves of one text take turns (PostgreSQL: ``SELECT … FOR UPDATE``).
+
+    Without it, concurrent saves all read the same head, all but one fail on UNIQUE(target, rev_no), and under
+    load a save can lose that race more often than ``commit_with_retry`` tries again (a 500). The statement after
+    the lock reads the head afresh (READ COMMITTED), so it sees the save that held the lock before. SQLite ignores
+    FOR UPDATE; there the write session's ``BEGIN IMMEDIATE`` already serialises writers.
+    """
+    model: Any = Recommendation if target.kind == RECOMMENDATION else Section
+    db.exec(select(model.id).where(model.id == target.id).with_for_update()).first()
+
+
 def save_revision(db: Session, ctx: GroupContext, target: Target, base_rev_no: int, draft: Draft, note: str,
                   ip: str) -> SaveOutcome:
     """Save a new revision started from ``base_rev_no``; never overwrite a revision saved meanwhile.
@@ -135,6 +165,7 @@ def save_revision(db: Session, ctx: GroupContext, target: Target, base_rev_no: i
     edits touch the same paragraph the outcome is a conflict and nothing is written.
     """
     _require_draft(ctx, target)
+    _lock_target(db, target)
     head = head_revision(db, target)
     head_no = head.rev_no if head else 0
     if base_rev_no > head_no or base_rev_no < (1 if head else 0):
@@ -166,7 +197,7 @@ def save_revision(db: Session, ctx: GroupContext, target: Target, base_rev_no: i
 
 def restore_revision(db: Session, ctx: GroupContext, target: Target, rev_no: int, ip: str) -> Revision:
     """Make an old revision current again, as a new revision (history is never rewritten)."""
-    _require_draft(ctx, target)
+    require_draft(ctx, target)
     old = revision(db, target, rev_no)
     head = head_revision(db, target)
     assert head is not None
@@ -192,8 +223,13 @@ def commit_with_retry(db: Session, operation: Callable[[], T], attempts: int = 3
     raise AssertionError("unreachable")
 
 
+def _raw(value: Any) -> str:
+    """A form or JSON value as typed; only a missing one is empty (0 is a value, and may be refused as one)."""
+    return "" if value is None else str(value).strip()
+
+
 def _subgroup_for(db: Session, ctx: GroupContext, value: Any) -> int | None:
-    raw = str(value or "").strip()
+    raw = _raw(value)
     if not raw:
         return None
     if not raw.isdigit():
@@ -254,6 +290,9 @@ def move_recommendation(db: Session, ctx: GroupContext, target: Target, to_secti
     """Move a recommendation up or down in its section, or to the end of another section; its key never changes."""
     rec = target.recommendation
     assert rec is not None
+    # Rights before input: someone who may not move it is told so, whatever the form says.
+    if not can_draft(ctx.actor, target.subgroup_id):
+        raise NotAllowed("Only members of this subgroup, the co-chairs and organizers can move this.")
     if to_section_id is not None and to_section_id != rec.section_id:
         destination = load_section(db, ctx, to_section_id)
         if not can_move_recommendation(ctx.actor, target.subgroup_id, destination.subgroup_id):
@@ -272,10 +311,10 @@ def move_recommendation(db: Session, ctx: GroupContext, target: Target, to_secti
         record(db, "recommendation.moved", actor_id=ctx.user.id, group_id=ctx.group_id,
                object_type=RECOMMENDATION, object_id=rec.id, ip=ip, key=rec.key, to_section=destination.id)
         return
+    if direction is None and to_section_id == rec.section_id:
+        return  # "moved" to the section it is already in: nothing to do
     if direction not in {"up", "down"}:
         raise ValidationFailed({"direction": "Choose up or down, or another section."})
-    if not can_draft(ctx.actor, target.subgroup_id):
-        raise NotAllowed("Only members of this subgroup, the co-chairs and organizers can reorder.")
     siblings = list(db.exec(select(Recommendation).where(Recommendation.section_id == rec.section_id)
                             .order_by(col(Recommendation.position), col(Recommendation.id))).all())
     index = next(i for i, s in enumerate(siblings) if s.id == rec.id)
@@ -341,14 +380,14 @@ def add_comment(db: Session, ctx: GroupContext, target: Target, data: dict[str, 
     elif len(body) > MAX_COMMENT:
         errors["body"] = f"A comment must be {MAX_COMMENT:,} characters or fewer (it has {len(body):,})."
     parent_id: int | None = None
-    raw_parent = str(data.get("parent_id") or "").strip()
+    raw_parent = _raw(data.get("parent_id"))
     if raw_parent:
         parent = db.get(Comment, int(raw_parent)) if raw_parent.isdigit() else None
         if parent is None or parent.target_type != target.kind or parent.target_id != target.id:
             raise not_found()
         parent_id = parent.id
     paragraph: int | None = None
-    raw_paragraph = str(data.get("paragraph") or "").strip()
+    raw_paragraph = _raw(data.get("paragraph"))
     head = head_revision(db, target)
     if raw_paragraph and parent_id is None:
         count = len(split_paragraphs(head.text)) if head else 0
@@ -369,6 +408,10 @@ def add_comment(db: Session, ctx: GroupContext, target: Target, data: dict[str, 
         for user in members:
             if mention_handle(user.display_name) in handles and user.id != ctx.user.id:
                 db.add(Mention(comment_id=comment.id or 0, user_id=user.id or 0))
+                where = target.label if target.recommendation is not None else "a section"
+                db.add(Notification(user_id=user.id or 0, group_id=ctx.group_id, kind="mention",
+                                    message=f"{ctx.user.display_name} mentioned you in a comment on {where}.",
+                                    link=f"/g/{ctx.group.slug}{target.url}#comment-{comment.id}"))
     record(db, "comment.added", actor_id=ctx.user.id, group_id=ctx.group_id, object_type="comment",
            object_id=comment.id, ip=ip, on=target.kind, on_id=target.id)
     return comment

@@ -9,6 +9,7 @@ from typing import Any
 from litestar import Controller, Response, delete, get, patch, post, put
 from litestar.di import Provide
 from litestar.params import FromPath, JSONBody
+from sqlmodel import select
 
 from wg.features.accounts import operations as account_ops
 from wg.features.accounts.middleware import set_session_cookie
@@ -251,7 +252,9 @@ class GroupApi(Controller):
                                          asdict(data), client_ip(request))
         db.commit()
         link = _invitation_out(settings_of(request), issued).link if issued else None
-        role = None if issued else "organizer"
+        # my_role is the caller's: an admin who names someone else as organizer is not a member of the new group.
+        role = db.exec(select(Membership.role).where(Membership.group_id == group.id,
+                                                     Membership.user_id == user.id)).first()
         return GroupCreatedOut(group=group_out(group, role), organizer_invitation_link=link)
 
     @get("/groups/{slug:str}", sync_to_thread=True, dependencies={"ctx": Provide(provide_group, sync_to_thread=True)})

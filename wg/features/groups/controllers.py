@@ -11,6 +11,7 @@ from litestar.params import Body, FromPath
 
 from wg.features.groups import operations as ops
 from wg.features.groups.queries import pending_invitations, roster, roster_by_country, subgroups_with_people
+from wg.features.review.queries import review_board
 from wg.lib.deps import CurrentUser, DbSession, Group, form_ints, provide_group, provide_user
 from wg.lib.errors import NotAllowed, ValidationFailed
 from wg.lib.web import AnyRequest, client_ip, render, see_other, settings_of
@@ -80,7 +81,8 @@ class GroupPages(Controller):
         entries = roster(db, ctx.group_id)
         return render(request, "groups/dashboard.html", {
             **_base(ctx), "subgroups": subgroups_with_people(db, ctx.group_id),
-            "roster": roster_by_country(entries, ctx.group.countries), "member_count": len(entries)})
+            "roster": roster_by_country(entries, ctx.group.countries), "member_count": len(entries),
+            "board": review_board(db, ctx.group)})
 
     @get("/members", sync_to_thread=True)
     def members_page(self, request: AnyRequest, db: DbSession, ctx: Group) -> Response[Any]:
@@ -172,13 +174,15 @@ class GroupPages(Controller):
                              subgroup_id: FromPath[int], data: FormBody) -> Response[Any]:
         """Choose the subgroup's members and chairs."""
         subgroup = ops.get_subgroup(db, ctx, subgroup_id)
+        members, chairs = form_ints(data, "members"), form_ints(data, "chairs")
         try:
-            ops.set_subgroup_members(db, ctx, subgroup, form_ints(data, "members"), form_ints(data, "chairs"),
-                                     client_ip(request))
+            ops.set_subgroup_members(db, ctx, subgroup, members, chairs, client_ip(request))
         except ValidationFailed as exc:
             db.rollback()
-            return render(request, "groups/subgroup.html", _subgroup_context(db, ctx, subgroup_id, None, exc.errors),
-                          status_code=422)
+            context = _subgroup_context(db, ctx, subgroup_id, None, exc.errors)
+            # The boxes stay as the organizer ticked them, so fixing the mistake does not mean ticking them again.
+            context["member_ids"], context["chair_ids"] = set(members), set(chairs)
+            return render(request, "groups/subgroup.html", context, status_code=422)
         db.commit()
         return see_other(request, f"/g/{ctx.group.slug}/subgroups/{subgroup_id}")
 

@@ -48,6 +48,10 @@ from wg.policy import (
 )
 from wg.settings import Settings
 
+# The largest id a database row can have: a larger number in a URL names nothing (and SQLite would raise
+# OverflowError on it rather than find nothing).
+MAX_ROW_ID = 2**63 - 1
+
 
 @dataclass(frozen=True)
 class InvitationIssued:
@@ -178,6 +182,8 @@ def invite_member(db: Session, ctx: GroupContext, settings: Settings, data: dict
 
 
 def _membership_of(db: Session, ctx: GroupContext, user_id: int) -> Membership:
+    if not 0 < user_id <= MAX_ROW_ID:
+        raise not_found()
     membership = db.exec(
         select(Membership).where(Membership.group_id == ctx.group_id, Membership.user_id == user_id)
     ).first()
@@ -201,6 +207,9 @@ def change_role(db: Session, ctx: GroupContext, user_id: int, role_value: str, i
     membership.role = role.value
     if role is Role.OBSERVER:
         membership.listed_in_report = False
+    elif old == Role.OBSERVER.value:
+        # Observers are left off the report's member list; someone who stops observing is listed like any member.
+        membership.listed_in_report = True
     db.add(membership)
     user = db.get(User, user_id)
     if user is not None:
@@ -250,7 +259,7 @@ def _subgroup_fields(db: Session, ctx: GroupContext, data: dict[str, Any], curre
 
 def get_subgroup(db: Session, ctx: GroupContext, subgroup_id: int) -> Subgroup:
     """A subgroup of this group, or 404 (ids of other groups' subgroups find nothing)."""
-    subgroup = db.get(Subgroup, subgroup_id)
+    subgroup = db.get(Subgroup, subgroup_id) if 0 < subgroup_id <= MAX_ROW_ID else None
     if subgroup is None or subgroup.group_id != ctx.group_id:
         raise not_found()
     return subgroup
@@ -288,9 +297,13 @@ def set_subgroup_members(db: Session, ctx: GroupContext, subgroup: Subgroup, mem
         raise NotAllowed("Only organizers change subgroup membership.")
     wanted = set(member_ids) | set(chair_ids)
     group_members = set(db.exec(select(Membership.user_id).where(Membership.group_id == ctx.group_id)).all())
-    strangers = wanted - group_members
-    if strangers:
-        raise ValidationFailed({"members": "Only members of the working group can join a subgroup."})
+    errors: dict[str, str] = {}
+    if set(member_ids) - group_members:
+        errors["members"] = "Only members of the working group can join a subgroup."
+    if set(chair_ids) - group_members:
+        errors["chairs"] = "Only members of the working group can chair a subgroup."
+    if errors:
+        raise ValidationFailed(errors)
     old_rows = db.exec(select(SubgroupMember).where(SubgroupMember.subgroup_id == subgroup.id)).all()
     old = {row.user_id: row.is_chair for row in old_rows}
     new = {uid: uid in set(chair_ids) for uid in wanted}

@@ -1,0 +1,305 @@
+"""The PDF renderer: a report snapshot → HTML (Jinja, ``templates/report/``) → PDF (WeasyPrint).
+
+Both functions are pure: they read the snapshot and the report template, never the database or the web layer.
+WeasyPrint is CPU-bound (about 30 ms a page), so callers on a server use ``sandbox.render_pdf_sandboxed``, which
+runs this module in a child process with time and memory limits.
+
+Nothing the renderer loads comes from outside the application. The stylesheet is inlined into the HTML, member
+text reaches the HTML only through ``wg.lib.markdown.render_markdown`` (which emits no images, styles or
+embeds), and ``ReportURLFetcher`` refuses every URL but ``data:`` and the app's own assets, so even markup that
+slipped through could not read a local file or reach the network. PDF attachments are dropped before writing.
+"""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+import re
+from datetime import datetime
+from email.message import Message
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+from urllib.request import DataHandler, Request
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
+from weasyprint import HTML, Document
+from weasyprint.formatting_structure.boxes import FootnoteAreaBox
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from wg.features.report.snapshot import AdditionalViewSnap, RecommendationSnap, ReportSnapshot
+from wg.lib.markdown import clean_text, render_markdown
+from wg.settings import STATIC_DIR, TEMPLATES_DIR
+
+log = logging.getLogger(__name__)
+
+#: The scheme of the app's own assets: ``wg-asset:/static/wg.css`` or ``wg-asset:/report/logo.png``.
+ASSET_SCHEME = "wg-asset"
+#: The base URL the report is rendered against. urllib does not join relative references against an unknown
+#: scheme, so a relative URL stays relative and the fetcher refuses it: assets are named by absolute wg-asset: URLs.
+BASE_URL = f"{ASSET_SCHEME}:/report/"
+#: The folders an asset URL may name, by its first path segment.
+ASSET_ROOTS: dict[str, Path] = {"static": STATIC_DIR, "report": TEMPLATES_DIR / "report"}
+#: A data: URL larger than this is refused (an image the size of the whole report is not an image we made).
+MAX_DATA_URL = 5_000_000
+
+_PAGE_SIZES = {"A4": "A4", "Letter": "letter"}
+_LANG_TAG = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
+_CSS_TOKEN = re.compile(r"[^a-z0-9-]+")
+_SEPARATORS = re.compile("[\u2028\u2029]")
+_HTML_WHITESPACE = re.compile("[ \t\n\r\f\v]+")
+_DATE_FORMATS = ("%Y-%m-%d", "%d %B %Y", "%B %d, %Y", "%B %Y", "%b %Y", "%Y-%m", "%Y")
+
+
+class FetchRefused(ValueError):
+    """The report renderer asked for a URL it may not load."""
+
+
+def _refuse(url: str, why: str) -> FetchRefused:
+    """Log a refused fetch and build the exception WeasyPrint will catch and report as a missing resource."""
+    shown = url if len(url) <= 200 else url[:200] + "…"
+    log.warning("report renderer refused to fetch %r: %s", shown, why)
+    return FetchRefused(f"refused to fetch {shown!r}: {why}")
+
+
+def resolve_asset(url: str) -> Path:
+    """The file a ``wg-asset:`` URL names, if it lies inside one of ``ASSET_ROOTS``; raise FetchRefused otherwise."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        raise _refuse(url, "malformed URL") from None
+    if parts.scheme.lower() != ASSET_SCHEME or parts.netloc:
+        raise _refuse(url, "not an app asset URL")
+    path = unquote(parts.path)
+    if "\x00" in path or "\\" in path:
+        raise _refuse(url, "bad characters in the path")
+    segments = [s for s in path.split("/") if s]
+    if len(segments) < 2 or segments[0] not in ASSET_ROOTS:
+        raise _refuse(url, "not under an asset folder")
+    root = ASSET_ROOTS[segments[0]].resolve()
+    target = root.joinpath(*segments[1:]).resolve()
+    if not target.is_relative_to(root):
+        raise _refuse(url, "path escapes the asset folder")
+    if not target.is_file():
+        raise _refuse(url, "no such asset")
+    return target
+
+
+class ReportURLFetcher(URLFetcher):
+    """Deny-by-default WeasyPrint fetcher: serves ``data:`` URLs and the app's own assets, refuses and logs the rest.
+
+    The network and the file system outside ``ASSET_ROOTS`` are never touched: ``fetch`` is the only way WeasyPrint
+    loads a resource (``__call__`` and ``open`` both lead here) and it opens no connection at all, so there is no
+    redirect to follow, no ``file://`` to read and no proxy to ask. ``refused`` records what it turned away.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(timeout=1, allowed_protocols={ASSET_SCHEME, "data"}, allow_redirects=False,
+                         fail_on_errors=False)
+        self.refused: list[str] = []
+
+    def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+        """Return the resource for ``url`` or raise FetchRefused."""
+        try:
+            if not isinstance(url, str):
+                raise _refuse(repr(url), "not a string")
+            scheme = url.split(":", 1)[0].strip().lower() if ":" in url else ""
+            if scheme == "data":
+                return self._fetch_data(url)
+            if scheme == ASSET_SCHEME:
+                target = resolve_asset(url)
+                content_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+                return URLFetcherResponse(url, body=target.read_bytes(), headers={"Content-Type": content_type})
+            raise _refuse(url, f"scheme {scheme[:20] or '(none)'!r} is not allowed")
+        except FetchRefused:
+            self.refused.append(str(url)[:200])
+            raise
+
+    @staticmethod
+    def _fetch_data(url: str) -> URLFetcherResponse:
+        """Decode a data: URL locally (urllib's DataHandler does no I/O)."""
+        if len(url) > MAX_DATA_URL:
+            raise _refuse(url, "data: URL too large")
+        try:
+            response = DataHandler().data_open(Request(url))  # noqa: S310 - data: only, decoded in memory
+        except (ValueError, OSError) as error:
+            raise _refuse(url, f"malformed data: URL ({error})") from None
+        message: Message = response.headers
+        return URLFetcherResponse(url, body=response.read(),
+                                  headers={"Content-Type": message.get("Content-Type", "text/plain")})
+
+
+# --- HTML ------------------------------------------------------------------------------------------------------
+
+
+def _printable(text: str) -> str:
+    """Text WeasyPrint can lay out: ``clean_text``, and line/paragraph separators as newlines.
+
+    WeasyPrint 70 fails an internal assertion on U+2029 (and on U+2028 next to a space) in ordinary text.
+    """
+    return _SEPARATORS.sub("\n", clean_text(text))
+
+
+def _markdown_filter(text: object) -> Markup:
+    """Jinja filter: member Markdown → sanitised HTML (the only way member text becomes markup)."""
+    return Markup(render_markdown(_printable(str(text or ""))))  # noqa: S704 - render_markdown sanitises (nh3)
+
+
+def _footnote_markdown_filter(text: object) -> Markup:
+    """Jinja filter: member Markdown for a footnote, as sanitised HTML on one line.
+
+    WeasyPrint 70 does not collapse white space inside ``float: footnote`` content and fails an internal assertion
+    on a space before a newline there, so the footnote body gets no newlines at all. Squeezing white space in
+    sanitised HTML cannot create markup; it only joins the lines of a code block, which a footnote can spare.
+    """
+    return Markup(_HTML_WHITESPACE.sub(" ", str(_markdown_filter(text))).strip())  # noqa: S704 - sanitised
+
+
+def _finalize(value: object) -> object:
+    """Every ``{{ }}`` value: plain strings become one printable line; markup passes through untouched."""
+    if isinstance(value, Markup) or not isinstance(value, str):
+        return value
+    return _HTML_WHITESPACE.sub(" ", _printable(value)).strip()
+
+
+def shown_views(rec: RecommendationSnap) -> tuple[AdditionalViewSnap, ...]:
+    """The additional views of ``rec`` that have something to print (an empty view gets no footnote)."""
+    return tuple(view for view in rec.views
+                 if _printable(view.attribution).strip() or _printable(view.text).strip())
+
+
+def _lang_tag(value: object) -> str:
+    """A BCP 47-shaped language tag, or '' for anything else."""
+    text = str(value or "")
+    return text if _LANG_TAG.match(text) else ""
+
+
+def _css_token(value: object) -> str:
+    """A value reduced to what a CSS class name can safely hold."""
+    return _CSS_TOKEN.sub("-", str(value or "").lower()).strip("-")[:40]
+
+
+def _state_label(value: object) -> str:
+    """``changes-requested`` → ``Changes requested``."""
+    text = clean_text(str(value or "")).replace("-", " ").replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    """The report's own Jinja environment: autoescape on, strict undefined, the filters the template uses."""
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES_DIR)),
+        autoescape=True,
+        undefined=StrictUndefined,
+        finalize=_finalize,
+        trim_blocks=False,
+        lstrip_blocks=False,
+    )
+    env.filters["markdown"] = _markdown_filter
+    env.filters["footnote_markdown"] = _footnote_markdown_filter
+    env.filters["lang_tag"] = _lang_tag
+    env.filters["css_token"] = _css_token
+    env.filters["state_label"] = _state_label
+    env.filters["shown_views"] = shown_views
+    return env
+
+
+def page_size(snapshot: ReportSnapshot) -> str:
+    """The CSS page size for the snapshot's paper size (A4 unless it says Letter)."""
+    return _PAGE_SIZES.get(str(snapshot.front.paper_size), "A4")
+
+
+def render_report_html(snapshot: ReportSnapshot, inline_views: bool = False) -> str:
+    """The report as one self-contained HTML document (stylesheet inlined, nothing to fetch).
+
+    Additional views are footnotes; with ``inline_views`` they follow each recommendation's outcome line instead.
+    """
+    template = _environment().get_template("report/report.html")
+    return template.render(snapshot=snapshot, page_size=page_size(snapshot), inline_views=inline_views)
+
+
+# --- PDF -------------------------------------------------------------------------------------------------------
+
+
+def report_date(snapshot: ReportSnapshot) -> str | None:
+    """The report's date as a W3C date (``2026-11-01``) read from its date line, or None if it has none we read.
+
+    The PDF's creation and modification dates come from here, never from the clock, so the same snapshot
+    gives the same bytes.
+    """
+    line = clean_text(snapshot.front.date_line).strip()
+    for fmt in _DATE_FORMATS:
+        try:
+            parsed = datetime.strptime(line, fmt)  # noqa: DTZ007 - a calendar date, no time of day
+        except ValueError:
+            continue
+        return parsed.strftime("%Y-%m-%d")
+    return None
+
+
+def _one_line(text: str, limit: int = 500) -> str:
+    """Metadata text: cleaned, on one line, bounded."""
+    return " ".join(clean_text(text).split())[:limit]
+
+
+def placed_footnotes(document: Document) -> int | None:
+    """How many footnotes the layout put on its pages (None if WeasyPrint's page boxes are not as we know them)."""
+    found: set[int] = set()
+    try:
+        for page in document.pages:
+            for child in page._page_box.children:
+                if isinstance(child, FootnoteAreaBox):
+                    found.update(id(box.element) for box in child.descendants()
+                                 if box.element is not None and "footnote" in (box.element.get("class") or "").split())
+    except AttributeError:
+        return None
+    return len(found)
+
+
+def _layout(snapshot: ReportSnapshot, base_url: str, inline_views: bool = False) -> Document:
+    """Lay the report out (every fetch goes through a fresh deny-by-default fetcher)."""
+    html = render_report_html(snapshot, inline_views=inline_views)
+    return HTML(string=html, base_url=base_url, url_fetcher=ReportURLFetcher()).render()
+
+
+def render_pdf(snapshot: ReportSnapshot, base_url: str = BASE_URL) -> bytes:
+    """Render the report to PDF bytes: deterministic metadata, no attachments, no fetch outside the app's assets.
+
+    Title is the report title; Author is the host organisation (never a member); the dates come from the
+    report's date line. ``base_url`` only anchors relative URLs; whatever it says, the fetcher still refuses
+    anything but ``data:`` and ``wg-asset:`` URLs.
+
+    Additional views are footnotes. WeasyPrint 70 can drop a footnote it moved to the next page when it lays that
+    page out again (pages with target-counter() are laid out twice); the report never silently loses a member's
+    view, so if any footnote is missing the report is laid out again with the views in the text.
+    """
+    document = _layout(snapshot, base_url)
+    expected = sum(len(shown_views(rec)) for rec in snapshot.recommendations)
+    placed = placed_footnotes(document)
+    if placed is not None and placed < expected:
+        log.error("PDF layout of %r placed %d of %d footnotes; printing additional views in the text instead",
+                  snapshot.group_slug, placed, expected)
+        document = _layout(snapshot, base_url, inline_views=True)
+    metadata = document.metadata
+    # No embedded files, whatever the markup asked for: <link rel=attachment> fills metadata.attachments and
+    # <a rel=attachment> adds 'attachment' links; both would be fetched (and embedded) while writing.
+    metadata.attachments = []
+    for page in document.pages:
+        page.links = [link for link in page.links if link[0] != "attachment"]
+    metadata.title = _one_line(snapshot.front.title) or None
+    host = _one_line(snapshot.front.host_organisation)
+    metadata.authors = [host] if host else []
+    metadata.description = _one_line(snapshot.front.subtitle) or None
+    metadata.keywords = []
+    metadata.generator = "wg"
+    metadata.custom = {}
+    metadata.lang = "en"
+    date = report_date(snapshot)
+    metadata.created = date
+    metadata.modified = date
+    pdf: bytes = document.write_pdf(pdf_identifier=False, custom_metadata=False, attachments=None)
+    return pdf
+

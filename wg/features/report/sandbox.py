@@ -1,0 +1,221 @@
+"""Render a report PDF in a child process with a wall-clock timeout and memory and CPU limits.
+
+WeasyPrint is CPU-bound and its memory grows with the report (PLATFORM.md: ~30 ms and a few MB a page), and member
+text is arbitrary: a render must never stall a server process or take it down. ``render_pdf_sandboxed`` runs
+``python -m wg.features.report.sandbox`` with the pickled snapshot on stdin; the child sets ``RLIMIT_AS`` and
+``RLIMIT_CPU`` on itself before importing WeasyPrint, renders, and writes the PDF bytes to stdout. The parent
+kills the child's whole process group when the wall-clock timeout passes and always reaps it, so no child
+outlives a call. Every failure (timeout, memory, crash) is one exception type, ``RenderFailed``, with a message a
+person can act on.
+
+Data flows one way: the parent pickles the snapshot for the child; nothing from the child is unpickled, the parent
+only accepts bytes that start like a PDF.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import math
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import time
+from typing import Literal
+
+from wg.features.report.snapshot import ReportSnapshot
+from wg.settings import PROJECT_ROOT
+
+log = logging.getLogger(__name__)
+
+FailureReason = Literal["timeout", "memory", "crash"]
+
+#: The child's exit codes (besides 0 for success and a negative code for a signal).
+EXIT_OUT_OF_MEMORY = 3
+EXIT_RENDER_ERROR = 4
+EXIT_BAD_INPUT = 5
+
+_STDERR_TAIL = 2000
+
+
+class RenderFailed(RuntimeError):
+    """The PDF could not be made: it took too long, ran out of memory, or the renderer crashed."""
+
+    def __init__(self, message: str, reason: FailureReason = "crash") -> None:
+        super().__init__(message)
+        self.message = message
+        self.reason: FailureReason = reason
+
+
+# --- The snapshot on the wire ---------------------------------------------------------------------------------
+
+
+def snapshot_to_bytes(snapshot: ReportSnapshot) -> bytes:
+    """The snapshot as the child reads it: a pickle, which keeps every string exactly (even lone surrogates)."""
+    return pickle.dumps(snapshot, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def snapshot_from_bytes(data: bytes) -> ReportSnapshot:
+    """The snapshot the parent wrote; raise ValueError for anything else.
+
+    Only the child calls this, on what its parent wrote to its stdin: the child trusts its parent, never the other
+    way round (the parent accepts nothing from the child but bytes that look like a PDF).
+    """
+    try:
+        snapshot = pickle.loads(data)  # noqa: S301 - written by our own parent process, see above
+    except Exception as error:  # noqa: BLE001 - any unpickling failure means "not a snapshot"
+        raise ValueError(f"not a pickled report snapshot ({type(error).__name__})") from None
+    if not isinstance(snapshot, ReportSnapshot):
+        raise ValueError(f"expected a ReportSnapshot, got {type(snapshot).__name__}")
+    return snapshot
+
+
+# --- Parent side ----------------------------------------------------------------------------------------------
+
+
+def _child_env() -> dict[str, str]:
+    """The child's environment: ours without the ``WG_*`` settings (the renderer needs no secrets or database)."""
+    return {key: value for key, value in os.environ.items() if not key.startswith("WG_")}
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the child and anything it started (it leads its own session); call only before it is reaped."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _seconds(value: float) -> str:
+    """``120`` → ``120``; ``0.5`` → ``0.5``."""
+    return f"{value:g}"
+
+
+def _tail(stderr: bytes) -> str:
+    """The end of the child's error output, for the log."""
+    return stderr[-_STDERR_TAIL:].decode("utf-8", "replace").strip()
+
+
+def render_pdf_sandboxed(snapshot: ReportSnapshot, timeout_s: float = 120, memory_mb: int = 1536) -> bytes:
+    """Render ``snapshot`` to PDF in a child process; raise RenderFailed on timeout, memory exhaustion or a crash.
+
+    ``timeout_s`` bounds wall-clock time (the child also gets a CPU-time limit just above it); ``memory_mb``
+    bounds the child's address space. Blocking: call it from a worker thread, never on the event loop.
+    """
+    cpu_s = math.ceil(timeout_s) + 1
+    command = [
+        sys.executable, "-m", "wg.features.report.sandbox",
+        "--memory-mb", str(int(memory_mb)), "--cpu-seconds", str(cpu_s),
+    ]
+    payload = snapshot_to_bytes(snapshot)
+    started = time.monotonic()
+    try:
+        proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module, no shell
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            cwd=str(PROJECT_ROOT), env=_child_env(), start_new_session=True,
+        )
+    except OSError as error:
+        log.error("could not start the PDF renderer: %s", error)
+        raise RenderFailed("The PDF renderer could not be started. Try again later, or export DOCX.") from None
+    try:
+        stdout, stderr = proc.communicate(payload, timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        proc.communicate()
+        log.warning("PDF render of %r stopped after %s s", snapshot.group_slug, _seconds(timeout_s))
+        raise RenderFailed(
+            f"The PDF took longer than {_seconds(timeout_s)} s to render and was stopped. Try again later, "
+            "or export DOCX; if it keeps happening the report may be too large to print in one go.",
+            reason="timeout",
+        ) from None
+    except BaseException:
+        # Interrupted (KeyboardInterrupt, a failed write to the pipe …): the child must not outlive the call.
+        _kill_group(proc)
+        proc.wait()
+        raise
+    elapsed = time.monotonic() - started
+    code = proc.returncode
+    if code == 0 and stdout.startswith(b"%PDF-"):
+        log.info("rendered PDF of %r: %d bytes in %.2f s", snapshot.group_slug, len(stdout), elapsed)
+        return stdout
+    log.warning("PDF render of %r failed (exit %s) after %.2f s: %r", snapshot.group_slug, code, elapsed,
+                _tail(stderr))
+    raise _failure(code, elapsed, timeout_s, memory_mb)
+
+
+def _failure(code: int, elapsed: float, timeout_s: float, memory_mb: int) -> RenderFailed:
+    """The RenderFailed for a child that ended with ``code`` after ``elapsed`` seconds."""
+    too_slow = RenderFailed(
+        f"The PDF took longer than {_seconds(timeout_s)} s to render and was stopped. Try again later, "
+        "or export DOCX.",
+        reason="timeout",
+    )
+    if code == -signal.SIGXCPU:
+        return too_slow
+    if code == EXIT_OUT_OF_MEMORY:
+        return RenderFailed(
+            f"The PDF needed more than the {memory_mb} MB of memory it may use and was stopped. Try again later, "
+            "or export DOCX.",
+            reason="memory",
+        )
+    if code == -signal.SIGKILL:
+        # The kernel kills at the hard CPU limit (after the soft limit's SIGXCPU) or when memory runs out.
+        return too_slow if elapsed >= timeout_s else RenderFailed(
+            f"The PDF renderer was killed, most likely because it ran out of the {memory_mb} MB of memory it may "
+            "use. Try again later, or export DOCX.",
+            reason="memory",
+        )
+    if code in (-signal.SIGSEGV, -signal.SIGABRT, -signal.SIGBUS, -signal.SIGTRAP):
+        # With RLIMIT_AS, C libraries that cannot allocate (GLib cannot start a thread, Pango cannot grow a
+        # buffer) abort or crash instead of raising MemoryError.
+        return RenderFailed(
+            f"The PDF renderer crashed (signal {-code}), most likely because it ran out of the {memory_mb} MB "
+            "of memory it may use. Try again later, or export DOCX.",
+            reason="memory",
+        )
+    return RenderFailed(f"The PDF renderer failed (exit status {code}). Try again later, or export DOCX.")
+
+
+# --- Child side -----------------------------------------------------------------------------------------------
+
+
+def _limit_self(memory_mb: int, cpu_seconds: int) -> None:
+    """Cap this process's address space, CPU time and core dumps (before anything big is imported)."""
+    import resource
+
+    memory = memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 2))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Child entry point: pickled snapshot on stdin → PDF on stdout (exit 3: out of memory, 4: error, 5: bad input)."""
+    parser = argparse.ArgumentParser(prog="python -m wg.features.report.sandbox")
+    parser.add_argument("--memory-mb", type=int, required=True)
+    parser.add_argument("--cpu-seconds", type=int, required=True)
+    args = parser.parse_args(argv)
+    _limit_self(args.memory_mb, args.cpu_seconds)
+    try:
+        try:
+            snapshot = snapshot_from_bytes(sys.stdin.buffer.read())
+        except ValueError as error:
+            sys.stderr.write(f"wg sandbox: {error}\n")
+            return EXIT_BAD_INPUT
+        from wg.features.report.pdf import render_pdf
+
+        pdf = render_pdf(snapshot)
+        sys.stdout.buffer.write(pdf)
+        sys.stdout.buffer.flush()
+    except MemoryError:
+        # Allocating even an error message may fail now: leave at once, the exit code says it all.
+        os._exit(EXIT_OUT_OF_MEMORY)
+    except Exception as error:  # noqa: BLE001 - any renderer error becomes an exit status for the parent
+        sys.stderr.write(f"wg sandbox: render failed: {type(error).__name__}: {str(error)[:500]}\n")
+        return EXIT_RENDER_ERROR
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
