@@ -26,6 +26,7 @@ from wg.features.drafting.controllers import DraftingPages, RecommendationTarget
 from wg.features.drafting.rendering import register_filters
 from wg.features.groups.api import GroupApi, SessionApi
 from wg.features.groups.controllers import AdminPages, GroupPages
+from wg.features.report.controllers import ReportPages
 from wg.features.review.api import InboxApi, ReviewApi
 from wg.features.review.controllers import InboxPages, ReviewPages, unread_page_context
 from wg.lib.deps import provide_db
@@ -99,6 +100,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Litestar:
             RecommendationTargetPages,
             ReviewPages,
             InboxPages,
+            ReportPages,
             SessionApi,
             GroupApi,
             DraftingApi,

@@ -147,3 +147,23 @@ def can_take_position(actor: Actor) -> bool:
 def can_view_review_queue(actor: Actor) -> bool:
     """See the chairs' queue: co-chairs and subgroup chairs."""
     return actor.role is Role.CO_CHAIR or (actor.role is Role.MEMBER and bool(actor.chairs))
+
+
+def can_view_exports(actor: Actor) -> bool:
+    """Every member may see and download the group's exports."""
+    return actor.is_member
+
+
+def can_export(actor: Actor) -> bool:
+    """Organizers and co-chairs compile the report."""
+    return actor.role in {Role.ORGANIZER, Role.CO_CHAIR}
+
+
+def can_edit_front_matter(actor: Actor) -> bool:
+    """Organizers set the title, acknowledgements, foreword and the rest of the front matter."""
+    return actor.role is Role.ORGANIZER
+
+
+def can_finalise_report(actor: Actor) -> bool:
+    """Organizers finalise the report (once every section is approved) and can re-open it."""
+    return actor.role is Role.ORGANIZER

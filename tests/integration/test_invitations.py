@@ -16,7 +16,6 @@ from tests.conftest import api_token, csrf_from, login, post_form
 from wg.demo import DEMO_PASSWORD
 from wg.models import AuditEvent, Invitation, Membership, User
 
-HOST = "testserver.local"
 ORGANIZER = "organizer@example.org"
 MEMBER = "maya.chen@example.org"
 GROUP_NAME = "U.S.–Japan–ROK Trilateral Working Group"

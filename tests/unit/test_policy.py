@@ -88,6 +88,10 @@ ACTIONS: dict[str, tuple[str, Callable[[Actor], bool]]] = {
     "approve a section of no subgroup": ("can_decide", lambda a: policy.can_decide(a, None)),
     "record a position": ("can_take_position", policy.can_take_position),
     "see the review queue": ("can_view_review_queue", policy.can_view_review_queue),
+    "see and download exports": ("can_view_exports", policy.can_view_exports),
+    "export the report": ("can_export", policy.can_export),
+    "edit the front matter": ("can_edit_front_matter", policy.can_edit_front_matter),
+    "finalise the report": ("can_finalise_report", policy.can_finalise_report),
 }
 
 # Columns in the order of ACTORS: anonymous, non-member, admin, observer, adviser, member, chair, co-chair,
@@ -135,6 +139,11 @@ TABLE: dict[str, str] = {
     "approve a section of no subgroup":          ". . . . . . . Y .",
     "record a position":                         ". . . . . Y Y Y .",
     "see the review queue":                      ". . . . . . Y Y .",
+    # The report: every member sees the exports; the leads export; the organizer edits and finalises.
+    "see and download exports":                  ". . . Y Y Y Y Y Y",
+    "export the report":                         ". . . . . . . Y Y",
+    "edit the front matter":                     ". . . . . . . . Y",
+    "finalise the report":                       ". . . . . . . . Y",
 }
 
 

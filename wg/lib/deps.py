@@ -46,7 +46,12 @@ def provide_user(request: Request[Any, Any, Any]) -> User:
 
 def provide_group(slug: FromPath[str], user: CurrentUser, db: DbSession) -> GroupContext:
     """The group in the URL as the current user sees it; 404 for non-members."""
-    return load_group_context(db, user, slug)
+    ctx = load_group_context(db, user, slug)
+    # End this read here: the handler runs in another worker thread, and on SQLite a write session holds the
+    # database's write lock from its first statement. Held across that hop, requests waiting for the lock fill
+    # the thread pool and the holder never gets a thread to finish in (a deadlock until busy_timeout).
+    db.commit()
+    return ctx
 
 
 def form_list(data: dict[str, Any], key: str) -> list[str]:

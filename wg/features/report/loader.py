@@ -30,13 +30,14 @@ _LANG = {"JP": "ja", "KR": "ko", "KP": "ko", "CN": "zh", "TW": "zh"}
 LISTED_ROLES = {Role.MEMBER.value: "", Role.CO_CHAIR.value: "Co-chair"}
 
 
-def report_settings(db: Session, group: WorkingGroup) -> ReportSettings:
-    """The group's front matter, created empty on first use (the caller commits if it was new)."""
+def report_settings(db: Session, group: WorkingGroup, create: bool = False) -> ReportSettings:
+    """The group's front matter; defaults (not saved unless ``create``, for a caller that commits) when unset."""
     found = db.exec(select(ReportSettings).where(ReportSettings.group_id == group.id)).first()
     if found is None:
         found = ReportSettings(group_id=group.id or 0, title=group.name, disclaimer=DEFAULT_DISCLAIMER)
-        db.add(found)
-        db.flush()
+        if create:
+            db.add(found)
+            db.flush()
     return found
 
 
