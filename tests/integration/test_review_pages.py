@@ -180,6 +180,8 @@ def summary_text(page: BeautifulSoup) -> str:
     """The error summary's text."""
     summary = page.select_one(".error-summary")
     assert summary is not None, "no error summary"
+    for link in summary.find_all("a"):  # every message leads to the place on the page it is about
+        assert page.find(id=str(link["href"]).removeprefix("#")) is not None, f"{link['href']} leads nowhere"
     return text_of(summary)
 
 
@@ -736,7 +738,7 @@ def test_the_audit_log_filters_and_downloads_csv_with_formulas_neutralised(brows
     assert rows[0][1:5] == ["@Aoi", "position.recorded", f"recommendation {rec_id(db, 4)}", "testclient"]
     assert [r[2] for r in rows[:4]] == ["position.recorded", "position.recorded",
                                         "recommendation.changes_requested", "recommendation.submitted"]
-    assert "old=support; new=abstain" in " ".join(rows[1])
+    assert "new=abstain; old=support" in " ".join(rows[1])
 
     # Filters: action, person, dates.
     rows = audit_table(get_page(organizer, f"{G}/audit?action=position"))
