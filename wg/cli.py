@@ -13,8 +13,6 @@ from wg.lib.errors import ValidationFailed
 from wg.settings import Settings, SettingsError, load_settings
 
 LATER = {
-    "import": "importing a group from JSON arrives with the report archive",
-    "export": "exporting the report arrives with the report feature",
     "backup": "backups arrive with the hardening work",
     "restore": "restoring backups arrives with the hardening work",
 }
@@ -43,13 +41,17 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--name", required=True, help="display name")
     create.add_argument("--country", default="", help="ISO 3166 alpha-2 code")
     create.add_argument("--admin", action="store_true", help="platform administrator (creates groups)")
-    imp = sub.add_parser("import", help="import a group from a JSON archive (not yet available)")
+    imp = sub.add_parser("import", help="import a group from a JSON archive (docs/archive-format.md) as a new group")
     imp.add_argument("file", metavar="FILE.json")
-    exp = sub.add_parser("export", help="export a group's report (not yet available)")
+    imp.add_argument("--slug", help="import under this address instead of the archive's")
+    exp = sub.add_parser("export", help="export a group: the compiled report (pdf, docx) or the whole-group archive "
+                                        "(json)")
     exp.add_argument("group")
     exp.add_argument("--format", choices=["pdf", "docx", "json"], default="pdf")
-    exp.add_argument("--profile", choices=["public", "internal"], default="public")
-    exp.add_argument("--out")
+    exp.add_argument("--profile", choices=["public", "internal"], default="public",
+                     help="pdf and docx only: the json archive always holds the whole group")
+    exp.add_argument("--out", help="where to write (json: '-' or none prints to stdout; pdf/docx: a copy of the file "
+                                   "stored under WG_EXPORTS_DIR)")
     backup = sub.add_parser("backup", help="back up the database (not yet available)")
     backup.add_argument("path", metavar="PATH")
     restore = sub.add_parser("restore", help="restore a backup into an empty database (not yet available)")
@@ -115,6 +117,164 @@ def cmd_user_create(settings: Settings, args: argparse.Namespace) -> None:
     print(f"Created {'admin ' if user.is_admin else ''}user {user.email}.")
 
 
+MAX_ARCHIVE_BYTES = 512 * 1024 * 1024
+
+
+def _read_archive_file(name: str) -> object:
+    """The parsed JSON of an archive file; any problem reading it is one UserError line."""
+    import json
+    from pathlib import Path
+
+    path = Path(name)
+    try:
+        if path.stat().st_size > MAX_ARCHIVE_BYTES:
+            raise UserError(f"{name} is larger than {MAX_ARCHIVE_BYTES // (1024 * 1024)} MB; not a wg archive")
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise UserError(f"cannot read {name}: no such file") from None
+    except IsADirectoryError:
+        raise UserError(f"cannot read {name}: it is a folder") from None
+    except OSError as exc:
+        raise UserError(f"cannot read {name}: {exc.strerror or exc}") from None
+
+    def refuse_constant(value: str) -> object:
+        raise ValueError(f"{value} is not allowed in JSON")
+
+    def refuse_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
+        result: dict[str, object] = {}
+        for key, value in pairs:
+            if key in result:
+                raise ValueError(f"the key {key!r} appears twice in one object")
+            result[key] = value
+        return result
+
+    try:
+        return json.loads(raw.decode("utf-8-sig"), parse_constant=refuse_constant,
+                          object_pairs_hook=refuse_duplicates)
+    except UnicodeDecodeError:
+        raise UserError(f"{name} is not valid JSON: it is not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise UserError(f"{name} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+    except (ValueError, RecursionError) as exc:
+        reason = str(exc) if isinstance(exc, ValueError) else "it is nested too deeply"
+        raise UserError(f"{name} is not valid JSON: {reason}") from None
+
+
+def cmd_import(settings: Settings, args: argparse.Namespace) -> None:
+    """Import a group archive as a new group, in one transaction."""
+    from sqlalchemy.exc import IntegrityError
+
+    from wg.features.report.archive import restore_archive, validate_archive
+    from wg.migrate import upgrade
+
+    # The whole document is checked before the database is touched; a bad one prints every bad path.
+    doc = validate_archive(_read_archive_file(args.file))
+    db = _database(settings)
+    try:
+        upgrade(db.engine)
+        with db.transaction() as session:
+            result = restore_archive(session, doc, args.slug)
+    except IntegrityError:
+        raise UserError("the import clashed with a change made at the same time; nothing was imported, "
+                        "try again") from None
+    finally:
+        db.dispose()
+    c = result.counts
+    parts = [f"{c.get(k, 0)} {k}" for k in ("members", "subgroups", "sections", "recommendations", "revisions",
+                                            "positions", "review events", "comments")]
+    print(f"Imported group {result.group.slug}: {', '.join(parts)}.")
+    if result.new_accounts:
+        print(f"New accounts without a password ({len(result.new_accounts)}; the organizer sends each an "
+              "invitation from the Members page to set one):")
+        for email in result.new_accounts:
+            print(f"  {email}")
+    if result.reused_accounts:
+        print(f"Existing accounts joined the group as they are ({len(result.reused_accounts)}).")
+
+
+def cmd_export_json(settings: Settings, args: argparse.Namespace) -> None:
+    """Write a group's archive to a file or stdout."""
+    import json
+    from pathlib import Path
+
+    from sqlmodel import select
+
+    from wg.features.report.archive import export_archive
+    from wg.models import WorkingGroup
+
+    db = _database(settings)
+    try:
+        with db.session() as session:
+            group = session.exec(select(WorkingGroup).where(WorkingGroup.slug == args.group)).first()
+            if group is None:
+                raise UserError(f"no group with the address '{args.group}'")
+            data = export_archive(session, group)
+    finally:
+        db.dispose()
+    text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    if args.out in (None, "-"):
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    out = Path(args.out)
+    if out.is_dir():
+        raise UserError(f"cannot write {args.out}: it is a folder")
+    partial = out.with_name(f".{out.name}.partial")
+    try:
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(out)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise UserError(f"cannot write {args.out}: {exc.strerror or exc}") from None
+    print(f"Exported group {group.slug} to {args.out}.")
+
+
+def cmd_export_report(settings: Settings, args: argparse.Namespace) -> None:
+    """Compile the report as PDF or DOCX, record the export, and copy it to --out if given."""
+    import shutil
+    import time
+    from pathlib import Path
+
+    from sqlmodel import select
+
+    from wg.features.report.exports import export_now
+    from wg.migrate import upgrade
+    from wg.models import WorkingGroup
+
+    started = time.monotonic()
+
+    def progress(message: str) -> None:
+        print(f"[{time.monotonic() - started:5.1f} s] {message}", file=sys.stderr, flush=True)
+
+    db = _database(settings)
+    try:
+        upgrade(db.engine)
+        with db.session() as session:
+            group = session.exec(select(WorkingGroup).where(WorkingGroup.slug == args.group)).first()
+            if group is None:
+                raise UserError(f"no group with the address '{args.group}'")
+            group_id = group.id or 0
+        job = export_now(db, group_id, args.profile, args.format, settings.exports_dir, user_id=None,
+                         ip="cli", progress=progress)
+    finally:
+        db.dispose()
+    if job.status != "done":
+        raise UserError(f"the export failed: {job.error}")
+    target = job.path
+    if args.out:
+        out = Path(args.out)
+        if out.is_dir():
+            out = out / Path(job.path).name
+        try:
+            shutil.copyfile(job.path, out)
+        except OSError as exc:
+            raise UserError(f"cannot write {args.out}: {exc.strerror or exc}") from None
+        target = str(out)
+    kind = "draft" if job.draft else "final"
+    print(f"Exported {args.group} ({args.profile}, {kind}) as {args.format.upper()} to {target} "
+          f"(sha256 {job.sha256}, {job.size:,} bytes).")
+
+
 def cmd_serve(settings: Settings, host: str, port: int, workers: int) -> None:
     """Migrate, then serve with uvicorn."""
     import uvicorn
@@ -147,6 +307,13 @@ def run(argv: Sequence[str] | None = None) -> int:
             if args.user_command != "create":
                 raise UserError("say 'wg user create --email E --name N'")
             cmd_user_create(settings, args)
+        elif args.command == "import":
+            cmd_import(settings, args)
+        elif args.command == "export":
+            if args.format == "json":
+                cmd_export_json(settings, args)
+            else:
+                cmd_export_report(settings, args)
     except (UserError, SettingsError) as exc:
         print(f"wg: {exc}", file=sys.stderr)
         return 2

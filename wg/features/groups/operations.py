@@ -164,7 +164,8 @@ def invite_member(db: Session, ctx: GroupContext, settings: Settings, data: dict
         errors["email"] = problem
     else:
         existing = find_user_by_email(db, email)
-        if existing is not None and db.exec(select(Membership).where(
+        # A member without a password (imported from an archive) can be sent a link to set one.
+        if existing is not None and existing.password_hash and db.exec(select(Membership).where(
                 Membership.group_id == ctx.group_id, Membership.user_id == existing.id)).first() is not None:
             errors["email"] = "This person is already a member of the group."
     if problem := check_required(display_name, "the person's name", 120):

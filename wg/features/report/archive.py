@@ -552,7 +552,7 @@ class _Reader:
             self.fail(where, f"Expected an e-mail address{' or null' if nullable else ''}, got {_kind(value)}.")
             return None
         address = normalise_email(value)
-        if _CONTROL.search(value) or (problem := check_email(address)):
+        if _CONTROL.search(value) or check_email(address):
             self.fail(where, "Expected an e-mail address in the right format, like name@example.org.")
             return None
         return address
@@ -588,15 +588,24 @@ class _Checker:
         self.members: set[str] = set()
         self.subgroups: set[str] = set()
         self.numbers: dict[int, str] = {}
+        # Without a readable list of people (or of subgroups), "not listed" would be said of every reference to a
+        # broken entry: references are then left unchecked until the list itself is fixed.
+        self.people_known = True
+        self.subgroups_known = True
 
     # People ---------------------------------------------------------------------------------------------------
 
     def person(self, raw: Any, path: str, fields: tuple[str, ...]) -> tuple[dict[str, Any], PersonDoc]:
         r = self.r
         o = r.obj(raw, path, fields)
+        if not isinstance(raw, dict):
+            self.people_known = False
+            return o, PersonDoc("", "", "", "", "", "", "UTC", False)
         address = r.email(o["email"], _at(path, "email")) if "email" in o else None
-        if "email" not in o and isinstance(raw, dict):
+        if "email" not in o:
             r.fail(_at(path, "email"), "Required field is missing.")
+        if address is None:
+            self.people_known = False
         if address is not None:
             if address in self.people:
                 r.fail(_at(path, "email"), f"This e-mail address is already listed at {self.people[address]}.")
@@ -604,7 +613,7 @@ class _Checker:
                 self.people[address] = path
         values = {"display_name": r.string(o, "display_name", path, 120, required=True, nonempty=True),
                   "native_name": r.string(o, "native_name", path, 120),
-                  "country": r.string(o, "country", path, 2 * 60),
+                  "country": r.string(o, "country", path, 100),
                   "affiliation": r.string(o, "affiliation", path, 200),
                   "sector": r.string(o, "sector", path, 40),
                   "time_zone": r.string(o, "time_zone", path, 64)}
@@ -626,6 +635,8 @@ class _Checker:
     def member(self, raw: Any, path: str) -> MemberDoc:
         r = self.r
         o, person = self.person(raw, path, _MEMBER_FIELDS)
+        if not isinstance(raw, dict):
+            return MemberDoc(person, "", False, None)
         if person.email:
             self.members.add(person.email)
         role = r.string(o, "role", path, 20, required=True)
@@ -638,8 +649,8 @@ class _Checker:
     def reference(self, value: Any, where: str, *, nullable: bool = True, members_only: bool = False) -> str | None:
         """An e-mail address that must name someone listed in ``members`` (or ``former_members``)."""
         address = self.r.email(value, where, nullable=nullable)
-        if address is None:
-            return None
+        if address is None or not self.people_known:
+            return address
         if members_only and address not in self.members:
             self.r.fail(where, f"{address} is not listed in members.")
         elif address not in self.people:
@@ -707,11 +718,16 @@ class _Checker:
     def subgroup(self, raw: Any, path: str) -> SubgroupDoc:
         r = self.r
         o = r.obj(raw, path, ("name", "mandate", "created_at", "chairs", "members"))
+        if not isinstance(raw, dict):
+            self.subgroups_known = False
+            return SubgroupDoc("", "", None, (), ())
         name = r.string(o, "name", path, 200, required=True, nonempty=True)
         if isinstance(o.get("name"), str):
             if name in self.subgroups:
                 r.fail(_at(path, "name"), "Another subgroup already has this name.")
             self.subgroups.add(name)
+        else:
+            self.subgroups_known = False
         lists: dict[str, list[str]] = {}
         for key in ("members", "chairs"):
             seen: list[str] = []
@@ -743,6 +759,8 @@ class _Checker:
             where = _at(_at(path, "revisions"), i)
             ro = r.obj(raw, where, fields)
             if not isinstance(raw, dict):
+                # Keep its place, so the revisions after it are not misnumbered.
+                out.append(RevisionDoc(i + 1, None, None, None, None, utcnow(), "", "", "", "", ""))
                 continue
             rev_no = r.integer(ro, "rev_no", where)
             if rev_no is not None and rev_no != i + 1:
@@ -877,7 +895,7 @@ class _Checker:
         if not isinstance(raw, dict):
             return None
         subgroup = r.string(o, "subgroup", path, 200, nullable=True)
-        if isinstance(subgroup, str) and subgroup not in self.subgroups:
+        if isinstance(subgroup, str) and self.subgroups_known and subgroup not in self.subgroups:
             r.fail(_at(path, "subgroup"), f"No subgroup named “{subgroup[:200]}” in subgroups.")
         revisions = self.revisions(o, path, SECTION)
         recs = [self.recommendation(item, _at(_at(path, "recommendations"), i))
@@ -907,6 +925,8 @@ class _Checker:
             # Another format or version: checking its fields against version 1 would only add noise.
             raise ValidationFailed(r.errors)
         r.when(o, "exported_at", "", required=False)
+        self.people_known = isinstance(o.get("members"), list) and isinstance(o.get("former_members", []), list)
+        # A person entry without a readable e-mail turns reference checks off (see ``reference``).
         members = tuple(self.member(item, _at("members", i)) for i, item in enumerate(r.array(o, "members", "")))
         former = tuple(self.person(item, _at("former_members", i), _PERSON_FIELDS)[1]
                        for i, item in enumerate(r.array(o, "former_members", "", required=False)))
@@ -1025,14 +1045,14 @@ def restore_archive(db: Session, doc: ArchiveDoc, slug: str | None = None) -> Im
         counts["review events"] += len(events)
         counts["comments"] += len(comments)
 
-    for position, s in enumerate(doc.sections):
-        section = Section(group_id=gid, subgroup_id=subgroup_ids[s.subgroup] if s.subgroup is not None else None,
-                          position=position, created_at=s.created_at or utcnow())
+    for position, sd in enumerate(doc.sections):
+        section = Section(group_id=gid, subgroup_id=subgroup_ids[sd.subgroup] if sd.subgroup is not None else None,
+                          position=position, created_at=sd.created_at or utcnow())
         db.add(section)
         db.flush()
-        history(SECTION, section.id or 0, s.revisions, s.review_events, s.comments)
+        history(SECTION, section.id or 0, sd.revisions, sd.review_events, sd.comments)
         counts["sections"] += 1
-        for rec_position, rd in enumerate(s.recommendations):
+        for rec_position, rd in enumerate(sd.recommendations):
             rec = Recommendation(group_id=gid, section_id=section.id or 0, number=rd.number, position=rec_position,
                                  withdrawn_at=rd.withdrawn_at, withdrawn_by=uid(rd.withdrawn_by),
                                  created_at=rd.created_at or utcnow())
