@@ -11,6 +11,7 @@ from wg.demo_content import SECTIONS, DemoComment, DemoRevision
 from wg.features.accounts.operations import create_user, find_user_by_email
 from wg.features.audit.log import record
 from wg.features.drafting.operations import MENTION_RE, mention_handle
+from wg.features.report.snapshot import DEFAULT_DISCLAIMER
 from wg.features.review.state import section_fingerprint
 from wg.models import (
     Comment,
@@ -19,6 +20,7 @@ from wg.models import (
     Notification,
     Position,
     Recommendation,
+    ReportSettings,
     ReviewEvent,
     Revision,
     Role,
@@ -143,6 +145,28 @@ def load_demo(db: Session) -> DemoResult:
             db.add(SubgroupMember(subgroup_id=subgroup.id or 0, user_id=users[key].id or 0, is_chair=key == chair))
     drafts = _load_drafts(db, group.id or 0, users, subgroups)
     _load_review(db, group.id or 0, users, drafts)
+    db.add(ReportSettings(
+        group_id=group.id or 0, title="Reinvesting in U.S.–Japan–ROK Strategic Relations",
+        subtitle="A Practical Trilateral Agenda",
+        series_line="Policy recommendations from an Emerging Leaders working group", date_line="November 2026",
+        acknowledgements=(
+            "This report would not have been possible without the support of the **Harbor Foundation** and the "
+            "**Kanagawa Fund for Civil Exchange**. The working group is grateful to its senior advisers, Robert "
+            "Lindqvist and Park Sung-ho (박성호), who read every draft and challenged every easy answer, and to the "
+            "staff of the Pacific Alliance Forum, who organised the meetings in Washington, Tokyo and Seoul."),
+        foreword=(
+            "The Pacific Alliance Forum convened ten emerging leaders from the United States, Japan and the "
+            "Republic of Korea — scholars, think-tank analysts and government practitioners — to ask what the "
+            "three countries can practically do together now. They met under the Chatham House rule and speak "
+            "in their personal capacities. This report is theirs."),
+        executive_summary=(
+            "Trilateral cooperation is made or unmade at home. The working group recommends that the three "
+            "governments manage their alliances as a whole-of-government priority, insulate security "
+            "cooperation from historical disputes, and build habits of cooperation in areas where their "
+            "interests plainly coincide: pandemics and public health, climate and clean energy, humanitarian "
+            "assistance, women's empowerment, space, business partnerships and exchanges between their "
+            "societies."),
+        disclaimer=DEFAULT_DISCLAIMER))
     record(db, "demo.loaded", actor_id=None, group_id=group.id, object_type="group", object_id=group.id)
     return DemoResult(created=True, group=group)
 

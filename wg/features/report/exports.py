@@ -26,6 +26,7 @@ from wg.features.report.loader import load_snapshot
 from wg.features.report.sandbox import RenderFailed, render_pdf_sandboxed
 from wg.features.report.snapshot import Profile, ReportSnapshot
 from wg.models import Export, WorkingGroup, utcnow
+from wg.settings import PROJECT_ROOT
 
 log = logging.getLogger("wg.exports")
 FORMATS = ("pdf", "docx")
@@ -35,6 +36,26 @@ MEDIA_TYPES = {"pdf": "application/pdf",
 PDF_TIMEOUT_S = 180
 STALE_AFTER = dt.timedelta(seconds=PDF_TIMEOUT_S + 120)
 _one_render = threading.Semaphore(1)
+_RENDERER_FILES = ("templates/report/report.html", "templates/report/report.css", "wg/features/report/pdf.py",
+                   "wg/features/report/docx.py", "wg/lib/markdown.py")
+_renderer_fingerprint: str | None = None
+
+
+def renderer_fingerprint() -> str:
+    """A hash of the renderers' own code and templates: a new wg version never reuses an older file."""
+    global _renderer_fingerprint
+    if _renderer_fingerprint is None:
+        digest = hashlib.sha256()
+        for name in _RENDERER_FILES:
+            path = PROJECT_ROOT / name
+            digest.update(path.read_bytes() if path.exists() else name.encode())
+        _renderer_fingerprint = digest.hexdigest()[:8]
+    return _renderer_fingerprint
+
+
+def export_version(snapshot: ReportSnapshot) -> str:
+    """What makes two exports the same file: the report's content and the renderer that drew it."""
+    return f"{snapshot.version()}-{renderer_fingerprint()}"
 
 
 class ExportError(ValueError):
@@ -63,7 +84,7 @@ def render(snapshot: ReportSnapshot, fmt: str) -> bytes:
 def file_name(snapshot: ReportSnapshot, fmt: str) -> str:
     """The stored file's name: group, profile, draft or final, report version."""
     kind = "draft" if snapshot.draft else "final"
-    return f"{snapshot.group_slug}-{snapshot.profile}-{kind}-{snapshot.version()}.{fmt}"
+    return f"{snapshot.group_slug}-{snapshot.profile}-{kind}-{export_version(snapshot)}.{fmt}"
 
 
 def write_file(exports_dir: Path, snapshot: ReportSnapshot, fmt: str, data: bytes) -> Path:
@@ -126,7 +147,7 @@ def run_job(database: Database, job_id: int, exports_dir: Path, ip: str = "",
         if job is None or group is None:
             raise ExportError(f"No export job {job_id}.")
         snapshot = load_snapshot(db, group, "internal" if job.profile == "internal" else "public")
-        version = snapshot.version()
+        version = export_version(snapshot)
         previous = reusable(db, job.group_id, job.profile, job.format, version)
         fmt, group_id, group_slug = job.format, group.id, group.slug
     result: dict[str, object] = {"report_version": version, "draft": snapshot.draft}
