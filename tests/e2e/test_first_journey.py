@@ -55,7 +55,7 @@ def test_member_logs_in_sees_group_and_subgroup_and_404_elsewhere(page: Page, li
     expect(page.get_by_text("김민준")).to_be_visible()
     _assert_accessible(page)
 
-    page.get_by_role("link", name="Domestic constraints").click()
+    page.locator(".card.mine").get_by_role("link", name="Domestic constraints").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Domestic constraints")
     expect(page.get_by_text("You are a member of this subgroup")).to_be_visible()
     expect(page.locator("main")).to_contain_text("Maya Chen")

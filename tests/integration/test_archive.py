@@ -443,13 +443,10 @@ def test_cli_unreadable_file_is_one_line(settings, tmp_path: Path, content, mess
     assert result.stderr.splitlines() == [message.format(path=path)]
 
 
-def test_cli_export_of_unknown_group_and_pdf_still_later(settings):
+def test_cli_export_of_unknown_group(settings):
     unknown = _wg(["export", "nope", "--format", "json"], settings)
     assert unknown.returncode == 2
     assert unknown.stderr.strip() == "wg: no group with the address 'nope'"
-    pdf = _wg(["export", DEMO_SLUG, "--format", "pdf"], settings)
-    assert pdf.returncode == 2
-    assert pdf.stderr.startswith("wg: 'wg export' is not yet available")
 
 
 def test_broken_entries_are_reported_once_without_knock_on_errors(db):
