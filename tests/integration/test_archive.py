@@ -159,11 +159,13 @@ def test_round_trip_with_front_matter_withdrawal_and_former_member(db):
         group = s.exec(select(WorkingGroup).where(WorkingGroup.slug == DEMO_SLUG)).one()
         james = s.exec(select(User).where(User.email == "james.holloway@example.org")).one()
         organizer = s.exec(select(User).where(User.email == "organizer@example.org")).one()
-        s.add(ReportSettings(group_id=group.id, title="Reinvesting in Trilateral Relations",
-                             subtitle="A Practical Agenda", series_line="Policy recommendations",
-                             date_line="March 2026", foreword="Line 1\n\nLine 2",
-                             disclaimer="Personal capacity.", paper_size="Letter", finalised_at=utcnow(),
-                             finalised_by=organizer.id))
+        settings = s.exec(select(ReportSettings).where(ReportSettings.group_id == group.id)).one()
+        for name, value in dict(title="Reinvesting in Trilateral Relations", subtitle="A Practical Agenda",
+                                series_line="Policy recommendations", date_line="March 2026",
+                                foreword="Line 1\n\nLine 2", disclaimer="Personal capacity.", paper_size="Letter",
+                                finalised_at=utcnow(), finalised_by=organizer.id).items():
+            setattr(settings, name, value)
+        s.add(settings)
         rec = s.exec(select(Recommendation).where(Recommendation.group_id == group.id,
                                                   Recommendation.number == 10)).one()
         rec.withdrawn_at, rec.withdrawn_by = utcnow(), organizer.id
