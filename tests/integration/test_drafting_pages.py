@@ -19,6 +19,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from tests.conftest import csrf_from, login
+from tests.forms import form_values
 from wg.demo import DEMO_PASSWORD
 from wg.features.accounts.operations import create_user
 from wg.features.accounts.sessions import SESSION_COOKIE, issue_session
@@ -101,26 +102,6 @@ def form_on(page: BeautifulSoup, action: str) -> Tag:
     form = page.find("form", attrs={"action": action})
     assert isinstance(form, Tag), f"no form posting to {action}"
     return form
-
-
-def form_values(form: Tag) -> dict[str, str]:
-    """What a browser would send for a form as it stands (buttons left out)."""
-    data: dict[str, str] = {}
-    for element in form.find_all(["input", "textarea", "select"]):
-        name = element.get("name")
-        if not name:
-            continue
-        if element.name == "textarea":
-            data[name] = element.get_text()
-        elif element.name == "select":
-            option = element.find("option", selected=True) or element.find("option")
-            data[name] = str(option.get("value", "")) if option else ""
-        elif element.get("type") in {"checkbox", "radio"}:
-            if element.has_attr("checked"):
-                data[name] = str(element.get("value", "on"))
-        elif element.get("type") not in {"submit", "button"}:
-            data[name] = str(element.get("value", ""))
-    return data
 
 
 def submit_form(client: Any, form: Tag, values: dict[str, str] | None = None,
