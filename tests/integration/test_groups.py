@@ -795,3 +795,23 @@ def test_only_platform_admins_create_groups(open_browser, db, email):
     ], 403)
     assert group_state(db) == before
 
+
+
+def test_an_adviser_cannot_be_made_a_subgroup_chair(client: Any, db: Any) -> None:
+    from sqlmodel import select as _select
+
+    from wg.models import SubgroupMember as _SubgroupMember
+    from wg.models import User as _User
+
+    login(client, "organizer@example.org")
+    with db.session() as s:
+        adviser = s.exec(_select(_User).where(_User.email == "robert.lindqvist@example.org")).one()
+        before = s.exec(_select(_SubgroupMember).where(_SubgroupMember.subgroup_id == 1)).all()
+    page = client.get("/g/trilateral/subgroups/1")
+    response = client.post("/g/trilateral/subgroups/1/members", data={
+        "members": [str(adviser.id)], "chairs": [str(adviser.id)], "_csrf_token": csrf_from(page.text)})
+    assert response.status_code == 422
+    assert "must have the role member" in response.text
+    with db.session() as s:
+        after = s.exec(_select(_SubgroupMember).where(_SubgroupMember.subgroup_id == 1)).all()
+    assert sorted((m.user_id, m.is_chair) for m in after) == sorted((m.user_id, m.is_chair) for m in before)

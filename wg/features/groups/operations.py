@@ -297,12 +297,16 @@ def set_subgroup_members(db: Session, ctx: GroupContext, subgroup: Subgroup, mem
     if not can_manage_subgroups(ctx.actor):
         raise NotAllowed("Only organizers change subgroup membership.")
     wanted = set(member_ids) | set(chair_ids)
-    group_members = set(db.exec(select(Membership.user_id).where(Membership.group_id == ctx.group_id)).all())
+    roles = dict(db.exec(select(Membership.user_id, Membership.role).where(Membership.group_id == ctx.group_id)).all())
     errors: dict[str, str] = {}
-    if set(member_ids) - group_members:
+    if set(member_ids) - set(roles):
         errors["members"] = "Only members of the working group can join a subgroup."
-    if set(chair_ids) - group_members:
+    if set(chair_ids) - set(roles):
         errors["chairs"] = "Only members of the working group can chair a subgroup."
+    elif any(roles[uid] != Role.MEMBER.value for uid in chair_ids):
+        # Chairs decide on their subgroup's work; only signatory members can (co-chairs decide everywhere anyway).
+        errors["chairs"] = ("A subgroup's chair must have the role member "
+                            "(advisers, observers and organizers cannot chair).")
     if errors:
         raise ValidationFailed(errors)
     old_rows = db.exec(select(SubgroupMember).where(SubgroupMember.subgroup_id == subgroup.id)).all()
