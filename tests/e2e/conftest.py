@@ -6,19 +6,15 @@ missing Chromium fails the run instead of skipping it.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.live_server import running_server
 
 CHROMIUM = os.environ.get("WG_TEST_CHROMIUM", "/usr/bin/chromium")
 AXE_JS = Path(__file__).parent / "vendor" / "axe-4.14.1.min.js"
@@ -56,50 +52,11 @@ def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]
     return {**browser_context_args, "bypass_csp": True, "locale": "en-US"}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def live_server(settings: Any, tmp_path: Path) -> Iterator[str]:
     """``wg serve`` on a free port against this test's database (demo group loaded); yields the base URL."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "WG_ENV": "test",
-        "WG_DATA_DIR": str(settings.data_dir),
-        "WG_DATABASE_URL": settings.database_url,
-        "WG_EXPORTS_DIR": str(settings.exports_dir),
-        "WG_SECRET_KEY": settings.secret_key,
-        "WG_BASE_URL": f"http://127.0.0.1:{port}",
-    }
-    log = (tmp_path / "server.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "wg", "serve", "--port", str(port)], env=env, stdout=log,
-                            stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=1) as r:  # noqa: S310 - loopback only
-                    if json.load(r) == {"status": "ok"}:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.close()
-                pytest.fail(f"wg serve did not start:\n{(tmp_path / 'server.log').read_text()}")
-            time.sleep(0.1)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+    with running_server(settings, tmp_path) as server:
+        yield server.url
 
 
 def axe_violations(page: Any) -> list[dict[str, Any]]:

@@ -10,15 +10,9 @@ the saves are printed (``pytest -s``) and written to ``tests/artifacts/``.
 
 from __future__ import annotations
 
-import json
-import os
-import socket
 import statistics
-import subprocess
-import sys
 import threading
 import time
-import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -29,6 +23,7 @@ import httpx
 import pytest
 from sqlmodel import select
 
+from tests.live_server import Server, running_server
 from wg.db import Database
 from wg.demo import DEMO_PASSWORD, DEMO_SLUG
 from wg.models import Recommendation, Revision, User
@@ -48,70 +43,11 @@ LOCKED = "database is locked"
 
 # --- a real server ------------------------------------------------------------------------------------------------
 
-@dataclass
-class Server:
-    """A ``wg serve`` subprocess and its log."""
-
-    url: str
-    log_path: Path
-    proc: subprocess.Popen[bytes]
-    _log: Any
-
-    def stop(self) -> str:
-        """Stop the server (once) and return everything it logged."""
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
-        if not self._log.closed:
-            self._log.close()
-        return self.log_path.read_text(errors="replace")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def server(settings: Settings, tmp_path: Path) -> Iterator[Server]:
     """``python -m wg serve`` on a free port against this test's database (demo group loaded)."""
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "PYTHONUNBUFFERED": "1",
-        "WG_ENV": "test",
-        "WG_DATA_DIR": str(settings.data_dir),
-        "WG_DATABASE_URL": settings.database_url,
-        "WG_EXPORTS_DIR": str(settings.exports_dir),
-        "WG_SECRET_KEY": settings.secret_key,
-        "WG_BASE_URL": base,
-    }
-    log_path = tmp_path / "server.log"
-    log = log_path.open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "wg", "serve", "--port", str(port)], env=env, stdout=log,
-                            stderr=subprocess.STDOUT)
-    srv = Server(base, log_path, proc, log)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=1) as r:  # noqa: S310 - loopback only
-                    if json.load(r) == {"status": "ok"}:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"wg serve did not start:\n{srv.stop()}")
-            time.sleep(0.1)
+    with running_server(settings, tmp_path) as srv:
         yield srv
-    finally:
-        srv.stop()
 
 
 # --- API clients --------------------------------------------------------------------------------------------------
