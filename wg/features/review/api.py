@@ -16,7 +16,7 @@ from wg.features.review import operations as ops
 from wg.features.review.consensus import additional_views
 from wg.features.review.queries import RecReview, SectionReview, review_board
 from wg.lib.deps import CurrentUser, DbSession, Group, provide_group, provide_user
-from wg.lib.errors import NotAllowed, ValidationFailed
+from wg.lib.errors import NotAllowed
 from wg.lib.web import AnyRequest, client_ip
 from wg.models import AuditEvent, Membership, Notification, WorkingGroup, utcnow
 from wg.policy import can_decide, can_view_audit, can_view_review_queue
@@ -191,13 +191,7 @@ class ReviewApi(Controller):
                data: JSONBody[DecisionIn]) -> RecReviewOut:
         """Approve a revision or request changes (the revision must be the current one)."""
         target = recommendation_target(db, ctx, number)
-        payload = {"note": data.note}
-        if data.decision == "approve":
-            ops.approve_revision(db, ctx, target, data.rev_no, payload, client_ip(request))
-        elif data.decision == "request-changes":
-            ops.request_changes(db, ctx, target, data.rev_no, payload, client_ip(request))
-        else:
-            raise ValidationFailed({"decision": "Choose approve or request-changes."})
+        ops.decide_on_revision(db, ctx, target, data.decision, data.rev_no, {"note": data.note}, client_ip(request))
         return self._after(db, ctx, number)
 
     @put("/recommendations/{number:int}/positions/me", sync_to_thread=True)

@@ -78,15 +78,9 @@ class ReviewPages(Controller):
                ) -> Response[Any]:
         """Approve the revision, or request changes with a note."""
         target = recommendation_target(db, ctx, number)
-        decision = str(data.get("decision") or "")
         try:
-            rev_no = _rev_no(data)
-            if decision == "approve":
-                ops.approve_revision(db, ctx, target, rev_no, data, client_ip(request))
-            elif decision == "request-changes":
-                ops.request_changes(db, ctx, target, rev_no, data, client_ip(request))
-            else:
-                raise ValidationFailed({"decision": "Choose approve or request changes."})
+            ops.decide_on_revision(db, ctx, target, str(data.get("decision") or ""), _rev_no(data), data,
+                                   client_ip(request))
         except ValidationFailed as exc:
             return self._back(request, db, ctx, number, exc.errors, data)
         db.commit()

@@ -175,6 +175,16 @@ def approve_revision(db: Session, ctx: GroupContext, target: Target, rev_no: int
     return event
 
 
+def decide_on_revision(db: Session, ctx: GroupContext, target: Target, decision: str, rev_no: int,
+                       data: dict[str, Any], ip: str) -> ReviewEvent:
+    """A chair's decision, as the forms and the API name it: "approve" or "request-changes"."""
+    if decision == "approve":
+        return approve_revision(db, ctx, target, rev_no, data, ip)
+    if decision == "request-changes":
+        return request_changes(db, ctx, target, rev_no, data, ip)
+    raise ValidationFailed({"decision": "Choose approve or request changes."})
+
+
 def approve_section(db: Session, ctx: GroupContext, target: Target, rev_no: int, data: dict[str, Any], ip: str
                     ) -> ReviewEvent:
     """Approve a section whose recommendations are all approved or withdrawn; any later edit re-opens it."""
