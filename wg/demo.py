@@ -33,7 +33,7 @@ from wg.models import (
 )
 
 DEMO_SLUG = "trilateral"
-DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - printed for anyone trying the demo
+DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - printed for anyone trying the demo  # nosec B105
 DEMO_ADMIN = "admin@example.org"
 
 

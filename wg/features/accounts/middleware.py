@@ -39,7 +39,7 @@ def _cookies(scope: Scope) -> dict[str, str]:
         if name == b"cookie":
             try:
                 jar.load(value.decode("latin-1"))
-            except Exception:  # noqa: BLE001,S112 - a malformed cookie header is treated as no cookie
+            except Exception:  # noqa: BLE001,S112 - a malformed cookie header is treated as no cookie  # nosec B112
                 continue
     return {key: morsel.value for key, morsel in jar.items()}
 

@@ -155,7 +155,7 @@ def update_profile(db: Session, user: User, data: dict[str, Any], ip: str) -> Us
 def change_password(db: Session, user: User, current: str, new: str, ip: str) -> None:
     """Change the user's password and end every other session."""
     if not verify_password(user.password_hash, current):
-        raise ValidationFailed({"current_password": "Your current password is not right."})
+        raise ValidationFailed({"current_password": "Your current password is not right."})  # a message  # nosec B105
     if problem := password_problem(new):
         raise ValidationFailed({"new_password": problem})
     user.password_hash = hash_password(new)
@@ -208,7 +208,7 @@ def accept_invitation(
         if problem := password_problem(password):
             errors["password"] = problem
         elif password != str(data.get("password_confirm") or ""):
-            errors["password_confirm"] = "The two passwords do not match."  # noqa: S105
+            errors["password_confirm"] = "The two passwords do not match."  # noqa: S105 - a message  # nosec B105
         if errors:
             raise ValidationFailed(errors)
         user = User(email=invitation.email, display_name=profile.display_name) if existing is None else existing

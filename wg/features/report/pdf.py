@@ -144,7 +144,7 @@ def _printable(text: str) -> str:
 
 def _markdown_filter(text: object) -> Markup:
     """Jinja filter: member Markdown → sanitised HTML (the only way member text becomes markup)."""
-    return Markup(render_markdown(_printable(str(text or ""))))  # noqa: S704 - render_markdown sanitises (nh3)
+    return Markup(render_markdown(_printable(str(text or ""))))  # noqa: S704 - render_markdown sanitises (nh3)  # nosec B704
 
 
 def _footnote_markdown_filter(text: object) -> Markup:
@@ -154,7 +154,7 @@ def _footnote_markdown_filter(text: object) -> Markup:
     on a space before a newline there, so the footnote body gets no newlines at all. Squeezing white space in
     sanitised HTML cannot create markup; it only joins the lines of a code block, which a footnote can spare.
     """
-    return Markup(_HTML_WHITESPACE.sub(" ", str(_markdown_filter(text))).strip())  # noqa: S704 - sanitised
+    return Markup(_HTML_WHITESPACE.sub(" ", str(_markdown_filter(text))).strip())  # noqa: S704 - sanitised  # nosec B704
 
 
 def _finalize(value: object) -> object:

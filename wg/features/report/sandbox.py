@@ -19,9 +19,9 @@ import contextlib
 import logging
 import math
 import os
-import pickle
+import pickle  # only passes a snapshot from the parent to its own child  # nosec B403
 import signal
-import subprocess
+import subprocess  # starts our own interpreter, never a shell  # nosec B404
 import sys
 import time
 from typing import Literal
@@ -65,7 +65,7 @@ def snapshot_from_bytes(data: bytes) -> ReportSnapshot:
     way round (the parent accepts nothing from the child but bytes that look like a PDF).
     """
     try:
-        snapshot = pickle.loads(data)  # noqa: S301 - written by our own parent process, see above
+        snapshot = pickle.loads(data)  # noqa: S301 - written by our own parent process, see above  # nosec B301
     except Exception as error:  # noqa: BLE001 - any unpickling failure means "not a snapshot"
         raise ValueError(f"not a pickled report snapshot ({type(error).__name__})") from None
     if not isinstance(snapshot, ReportSnapshot):
@@ -111,7 +111,7 @@ def render_pdf_sandboxed(snapshot: ReportSnapshot, timeout_s: float = 120, memor
     payload = snapshot_to_bytes(snapshot)
     started = time.monotonic()
     try:
-        proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module, no shell
+        proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module, no shell  # nosec B603
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             cwd=str(PROJECT_ROOT), env=_child_env(), start_new_session=True,
         )
