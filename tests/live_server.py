@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,12 @@ class Server:
             self._log.close()
         return self.log_path.read_text(errors="replace")
 
+    def kill_hard(self) -> None:
+        """``kill -9`` the server's whole process group (``wg serve`` and any worker it spawned), and reap it."""
+        with suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
 
 def free_port() -> int:
     """A TCP port on 127.0.0.1 nobody listens on."""
@@ -51,7 +58,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(settings: Settings, tmp_path: Path) -> Iterator[Server]:
+def running_server(settings: Settings, tmp_path: Path, log_name: str = "server.log") -> Iterator[Server]:
     """``python -m wg serve`` on a free port against ``settings``' database, ready once /healthz answers."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -65,10 +72,11 @@ def running_server(settings: Settings, tmp_path: Path) -> Iterator[Server]:
         "WG_SECRET_KEY": settings.secret_key,
         "WG_BASE_URL": base,
     }
-    log_path = tmp_path / "server.log"
+    log_path = tmp_path / log_name
     log = log_path.open("w")
+    # Its own process group, so kill_hard() reaches every process the server runs.
     proc = subprocess.Popen([sys.executable, "-m", "wg", "serve", "--port", str(port)], env=env, stdout=log,
-                            stderr=subprocess.STDOUT)
+                            stderr=subprocess.STDOUT, start_new_session=True)
     server = Server(base, log_path, proc, log)
     try:
         deadline = time.monotonic() + 30

@@ -31,7 +31,7 @@ def test_compose_file_is_valid_and_wires_postgres_and_exports():
                             text=True, env=env, cwd=ROOT, timeout=60)
     assert result.returncode == 0, result.stderr
     config = result.stdout
-    assert "postgres:16" in config
+    assert "postgres:15" in config
     assert "WG_DATABASE_URL: postgresql://wg:wg@db:5432/wg" in config
     assert "/var/lib/wg/exports" in config
 
@@ -52,3 +52,13 @@ def test_dockerfile_installs_pango_and_cjk_fonts():
     assert "fonts-noto-cjk" in dockerfile
     assert "libpango-1.0-0" in dockerfile
     assert "python:3.11" in dockerfile
+
+
+def test_the_image_can_back_up_the_compose_database():
+    # `wg backup` runs pg_dump, which refuses a server of a newer major version than its own: the image's client
+    # (Debian bookworm's postgresql-client, 15) and the compose server must agree.
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    compose = (ROOT / "docker-compose.yml").read_text()
+    assert "python:3.11-slim-bookworm" in dockerfile or "bookworm" in dockerfile
+    assert "postgresql-client" in dockerfile
+    assert "image: postgres:15-bookworm" in compose
