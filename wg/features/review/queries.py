@@ -90,17 +90,24 @@ def _newest_submissions(db: Session, group_id: int) -> dict[int, ReviewEvent]:
 
 
 def _positions(db: Session, group_id: int) -> dict[int, list[PositionFact]]:
+    # Plain columns, not a Position and a User entity per row: building ORM objects for every position of the group
+    # cost several times the query itself on every page that shows the board (benchmarks/pages.py). The signatories
+    # are few, so they are loaded once.
+    signatory = (col(Membership.group_id) == group_id) & col(Membership.role).in_(SIGNATORY_ROLES)
+    users = {u.id: u for u in db.exec(
+        select(User).join(Membership, col(Membership.user_id) == col(User.id)).where(signatory)).all()}
     rows = db.exec(
-        select(Position, User).join(User, col(User.id) == col(Position.user_id))
-        .join(Membership, (col(Membership.user_id) == col(User.id)) & (col(Membership.group_id) == group_id))
-        .where(Position.group_id == group_id, col(Membership.role).in_(SIGNATORY_ROLES))
+        select(Position.recommendation_id, Position.stance, Position.text, Position.user_id)
+        .join(Membership, (col(Membership.user_id) == col(Position.user_id)) & signatory)
+        .where(Position.group_id == group_id)
         .order_by(col(Position.updated_at))
     ).all()
     by_rec: dict[int, list[PositionFact]] = defaultdict(list)
-    for position, user in rows:
-        by_rec[position.recommendation_id].append(PositionFact(
-            user_id=user.id or 0, country=user.country, stance=Stance(position.stance), text=position.text,
-            name=user.display_name, consents_to_attribution=user.consents_to_attribution))
+    for rec_id, stance, text, user_id in rows:
+        user = users[user_id]
+        by_rec[rec_id].append(PositionFact(
+            user_id=user_id, country=user.country, stance=Stance(stance), text=text, name=user.display_name,
+            consents_to_attribution=user.consents_to_attribution))
     return by_rec
 
 
