@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test setup setup-test lint typecheck pytest clean
+.PHONY: run test setup setup-test bench bench-quick hardening clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,22 @@ test: setup-test
 	$(BIN)/ruff check wg tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+
+## make bench: every benchmark in full (several minutes), writes docs/performance.md; bench-quick: under a minute
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	touch $@ $(VENV)/.installed $(VENV)/.installed-test
+
+bench: $(VENV)/.installed-bench
+	$(BIN)/python -m benchmarks
+
+bench-quick: $(VENV)/.installed-bench
+	$(BIN)/python -m benchmarks --quick
+
+## make hardening: the long runs of the hardening suites (load 2 min, 50 kill -9 cycles, 500 fuzz examples per route)
+hardening: setup-test
+	WG_LOAD_SECONDS=120 WG_DURABILITY_CYCLES=50 WG_FUZZ_EXAMPLES=500 $(BIN)/python -m pytest -s \
+		tests/e2e/test_load.py tests/integration/test_durability.py tests/security/test_api_fuzz.py
 
 clean:
 	rm -rf $(VENV) data .mypy_cache .ruff_cache
