@@ -168,13 +168,46 @@ def _set_lang(rpr: Any, latin: str | None, east_asian: str | None) -> None:
 
 def _styled(paragraph: DocxParagraph, style_id: str) -> DocxParagraph:
     """Give a paragraph a style by id (python-docx's lookup by name scans every style: slow)."""
-    paragraph._p.get_or_add_pPr().style = style_id  # noqa: SLF001
+    ppr = paragraph._p.get_or_add_pPr()  # noqa: SLF001
+    if len(ppr) == 0:
+        # The same element python-docx would add, without its search for where the schema puts it (slow, and
+        # there is nothing else in an empty w:pPr).
+        ppr.append(_element("w:pStyle", val=style_id))
+    else:
+        ppr.style = style_id
     return paragraph
+
+
+def _set_text(run: DocxRun, text: str) -> DocxRun:
+    """``run.text = text`` for a new, empty run, fast for text without tabs and line breaks.
+
+    python-docx turns text into run content one character at a time (tabs and line breaks become elements); text
+    without them is one ``w:t``, exactly what it would write.
+    """
+    if "\t" in text or "\n" in text or "\r" in text:
+        run.text = text
+    elif text:
+        run._r.add_t(text)  # noqa: SLF001
+    return run
+
+
+def _turn_on(run: DocxRun, tag: str) -> None:
+    """``run.bold = True`` (``w:b``), ``run.italic = True`` (``w:i``) …: the same XML, without python-docx's search
+    for where the schema puts the property when the run has no properties yet."""
+    r = run._r  # noqa: SLF001
+    if r.rPr is None:
+        rpr = _element("w:rPr")
+        rpr.append(_element(tag))
+        r.insert(0, rpr)
+    elif tag == "w:b":
+        run.bold = True
+    else:
+        run.italic = True
 
 
 def _add_run(paragraph: DocxParagraph, text: str, style_id: str | None) -> DocxRun:
     """Append a run, optionally in a character style given by id."""
-    run = paragraph.add_run(text)
+    run = _set_text(paragraph.add_run(), text)
     if style_id:
         run._r.style = style_id  # noqa: SLF001
     return run
@@ -654,8 +687,8 @@ class _Builder:
         target = _line(rec.target)
         if target:
             p = self._para("", "RecommendationTarget")
-            p.add_run("Addressed to: ")
-            p.add_run(target).bold = True
+            _add_run(p, "Addressed to: ", None)
+            _turn_on(_add_run(p, target, None), "w:b")
         self._markdown(rec.text)
         if _text(rec.rationale).strip():
             self._para("Rationale", "Heading3")
@@ -664,9 +697,9 @@ class _Builder:
         views = [v for v in rec.views if _text(v.text).strip() or _line(v.attribution)]
         if outcome or views:
             p = self._para("", "RecommendationOutcome")
-            p.add_run("Outcome: " if outcome else "Additional views").bold = True
+            _turn_on(_add_run(p, "Outcome: " if outcome else "Additional views", None), "w:b")
             if outcome:
-                p.add_run(outcome)
+                _add_run(p, outcome, None)
             for view in views:
                 self._footnote(p, view)
 
@@ -715,11 +748,11 @@ class _Builder:
         mark = first.add_run()
         mark._r.style = "FootnoteReference"  # noqa: SLF001
         mark._r.append(_element("w:footnoteRef"))  # noqa: SLF001
-        first.add_run(" ")
+        _add_run(first, " ", None)
         attribution = _line(view.attribution)
         if attribution:
-            first.add_run(attribution).italic = True
-            first.add_run(" ")
+            _turn_on(_add_run(first, attribution, None), "w:i")
+            _add_run(first, " ", None)
         blocks = parse_blocks(view.text)
         for index, block in enumerate(blocks):
             para = first if index == 0 else new_paragraph()
@@ -749,12 +782,11 @@ class _Builder:
         for rec in recs:
             row = table.add_row()
             values = (_line(rec.number), _line(rec.key), _line(rec.title), _line(rec.target), _line(rec.outcome))
-            for cell, text, width in zip(row.cells, values, widths, strict=True):
-                cell.width = width
+            for cell, text in zip(row.cells, values, strict=True):  # add_row gave each cell its column's width
                 para = cell.paragraphs[0]
                 _styled(para, "TableText")
                 if text:
-                    para.add_run(text)
+                    _add_run(para, text, None)
 
     # Building blocks.
 
@@ -762,7 +794,7 @@ class _Builder:
         """A body paragraph in a style, given by id (the text must already be clean)."""
         p = _styled(self.doc.add_paragraph(), style)
         if text:
-            p.add_run(text)
+            _set_text(p.add_run(), text)
         return p
 
     def _heading(self, text: str, level: int) -> DocxParagraph:
@@ -804,11 +836,11 @@ class _Builder:
                 docx_run = p.add_run()
                 if run.code:
                     docx_run._r.style = "InlineCode"  # noqa: SLF001
-            docx_run.text = text
+            _set_text(docx_run, text)
             if run.bold:
-                docx_run.bold = True
+                _turn_on(docx_run, "w:b")
             if run.italic:
-                docx_run.italic = True
+                _turn_on(docx_run, "w:i")
             if run.strike:
                 docx_run.font.strike = True
 

@@ -75,7 +75,7 @@ class Rendered:
 def render(snapshot: ReportSnapshot, fmt: str) -> bytes:
     """The bytes of one export (PDF in the sandbox, DOCX in this process: it is pure and quick)."""
     if fmt == "pdf":
-        return render_pdf_sandboxed(snapshot, timeout_s=PDF_TIMEOUT_S)
+        return render_pdf_sandboxed(snapshot, timeout_s=PDF_TIMEOUT_S, keep_warm=True)
     if fmt == "docx":
         return render_docx(snapshot)
     raise ExportError(f"Unknown format {fmt!r}: choose pdf or docx.")

@@ -4,8 +4,9 @@ WeasyPrint is CPU-bound and its memory grows with the report (PLATFORM.md: ~30 m
 text is arbitrary: a render must never stall a server process or take it down. ``render_pdf_sandboxed`` runs
 ``python -m wg.features.report.sandbox`` with the pickled snapshot on stdin; the child sets ``RLIMIT_AS`` and
 ``RLIMIT_CPU`` on itself before importing WeasyPrint, renders, and writes the PDF bytes to stdout. The parent
-kills the child's whole process group when the wall-clock timeout passes and always reaps it, so no child
-outlives a call. Every failure (timeout, memory, crash) is one exception type, ``RenderFailed``, with a message a
+kills the child's whole process group when the wall-clock timeout passes and always reaps it, so no child that
+was given a snapshot outlives a call (export jobs keep one more child waiting, warmed up, for the next render:
+``keep_warm``). Every failure (timeout, memory, crash) is one exception type, ``RenderFailed``, with a message a
 person can act on.
 
 Data flows one way: the parent pickles the snapshot for the child; nothing from the child is unpickled, the parent
@@ -15,6 +16,7 @@ only accepts bytes that start like a PDF.
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import logging
 import math
@@ -23,10 +25,19 @@ import pickle  # only passes a snapshot from the parent to its own child  # nose
 import signal
 import subprocess  # starts our own interpreter, never a shell  # nosec B404
 import sys
+import threading
 import time
 from typing import Literal
 
-from wg.features.report.snapshot import ReportSnapshot
+from wg.features.report.snapshot import (
+    AdditionalViewSnap,
+    CountryRoster,
+    FrontMatter,
+    RecommendationSnap,
+    ReportSnapshot,
+    RosterPerson,
+    SectionSnap,
+)
 from wg.settings import PROJECT_ROOT
 
 log = logging.getLogger(__name__)
@@ -97,27 +108,99 @@ def _tail(stderr: bytes) -> str:
     return stderr[-_STDERR_TAIL:].decode("utf-8", "replace").strip()
 
 
-def render_pdf_sandboxed(snapshot: ReportSnapshot, timeout_s: float = 120, memory_mb: int = 1536) -> bytes:
-    """Render ``snapshot`` to PDF in a child process; raise RenderFailed on timeout, memory exhaustion or a crash.
+# A child started ahead of time (``keep_warm``): it has imported WeasyPrint and rendered a small built-in report, and
+# waits for one snapshot on stdin. Each child still renders once and exits; only its start-up moves off the path.
+_spare: subprocess.Popen[bytes] | None = None
+_spare_limits: tuple[int, int] = (0, 0)
+_spare_lock = threading.Lock()
 
-    ``timeout_s`` bounds wall-clock time (the child also gets a CPU-time limit just above it); ``memory_mb``
-    bounds the child's address space. Blocking: call it from a worker thread, never on the event loop.
-    """
-    cpu_s = math.ceil(timeout_s) + 1
+
+def _start_child(memory_mb: int, cpu_s: int, warm: bool) -> subprocess.Popen[bytes]:
+    """Start a renderer child (it reads its snapshot from stdin); raise RenderFailed if it cannot start."""
     command = [
         sys.executable, "-m", "wg.features.report.sandbox",
-        "--memory-mb", str(int(memory_mb)), "--cpu-seconds", str(cpu_s),
+        "--memory-mb", str(int(memory_mb)), "--cpu-seconds", str(cpu_s), *(["--warm"] if warm else []),
     ]
-    payload = snapshot_to_bytes(snapshot)
-    started = time.monotonic()
     try:
-        proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module, no shell  # nosec B603
+        return subprocess.Popen(  # noqa: S603 - our own interpreter and module, no shell  # nosec B603
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             cwd=str(PROJECT_ROOT), env=_child_env(), start_new_session=True,
         )
     except OSError as error:
         log.error("could not start the PDF renderer: %s", error)
         raise RenderFailed("The PDF renderer could not be started. Try again later, or export DOCX.") from None
+
+
+def _end_child(proc: subprocess.Popen[bytes]) -> None:
+    """Stop a child that has not been given a snapshot, and reap it."""
+    _kill_group(proc)
+    proc.communicate()
+
+
+def discard_spare() -> None:
+    """Stop the warm child waiting for the next render, if any (at exit, and for tests)."""
+    global _spare
+    with _spare_lock:
+        spare, _spare = _spare, None
+    if spare is not None:
+        _end_child(spare)
+
+
+atexit.register(discard_spare)
+
+
+def _take_child(memory_mb: int, cpu_s: int) -> subprocess.Popen[bytes]:
+    """The waiting warm child if it has these limits and is alive; otherwise a new (cold) one."""
+    global _spare
+    with _spare_lock:
+        spare, _spare = _spare, None
+        limits = _spare_limits
+    if spare is not None:
+        if limits == (memory_mb, cpu_s) and spare.poll() is None:
+            return spare
+        _end_child(spare)
+    return _start_child(memory_mb, cpu_s, warm=False)
+
+
+def _keep_spare(memory_mb: int, cpu_s: int) -> None:
+    """Start the warm child the next ``keep_warm`` render will use."""
+    global _spare, _spare_limits
+    try:
+        proc = _start_child(memory_mb, cpu_s, warm=True)
+    except RenderFailed:
+        return
+    with _spare_lock:
+        old, _spare, _spare_limits = _spare, proc, (memory_mb, cpu_s)
+    if old is not None:
+        _end_child(old)
+
+
+def render_pdf_sandboxed(snapshot: ReportSnapshot, timeout_s: float = 120, memory_mb: int = 1536,
+                         keep_warm: bool = False) -> bytes:
+    """Render ``snapshot`` to PDF in a child process; raise RenderFailed on timeout, memory exhaustion or a crash.
+
+    ``timeout_s`` bounds wall-clock time (the child also gets a CPU-time limit just above it); ``memory_mb``
+    bounds the child's address space. Blocking: call it from a worker thread, never on the event loop.
+
+    With ``keep_warm`` (export jobs), a new child is started after the render and waits, warmed up, for the next
+    render with the same limits: Python's start, WeasyPrint's import and its first-render font loading (together
+    ~15% of a 120-page render) are then paid between exports instead of during one. That child is as sandboxed as
+    any other, renders once, and exits when this process does.
+    """
+    cpu_s = math.ceil(timeout_s) + 1
+    payload = snapshot_to_bytes(snapshot)
+    started = time.monotonic()
+    proc = _take_child(int(memory_mb), cpu_s)
+    try:
+        return _finish(proc, snapshot, payload, started, timeout_s, memory_mb)
+    finally:
+        if keep_warm:
+            _keep_spare(int(memory_mb), cpu_s)
+
+
+def _finish(proc: subprocess.Popen[bytes], snapshot: ReportSnapshot, payload: bytes, started: float,
+            timeout_s: float, memory_mb: int) -> bytes:
+    """Give the child its snapshot and wait for the PDF (the rest of ``render_pdf_sandboxed``)."""
     try:
         stdout, stderr = proc.communicate(payload, timeout=timeout_s)
     except subprocess.TimeoutExpired:
@@ -190,14 +273,38 @@ def _limit_self(memory_mb: int, cpu_seconds: int) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
+def _warm_up() -> None:
+    """Import the renderer and print a small built-in report (Latin, Japanese and Korean text, a footnote), so the
+    real render finds WeasyPrint imported and its fonts loaded. The output is thrown away."""
+    from wg.features.report.pdf import render_pdf
+
+    view = AdditionalViewSnap("A member from Japan adds:", "A *short* view.", "reservation")
+    rec = RecommendationSnap(key="R-1", number="1.1", title="Warm-up", target="Trilateral", outcome="Consensus",
+                             text="Text with **bold**, *italic*, 佐藤遥 and 김민준.\n\n- a list", rationale="Why.",
+                             views=(view,))
+    render_pdf(ReportSnapshot(
+        group_slug="warm-up", group_name="Warm-up", profile="public", draft=True,
+        front=FrontMatter(title="Warm-up", subtitle="S", series_line="L", host_organisation="H",
+                          date_line="November 2026", acknowledgements="A", foreword="F", executive_summary="E"),
+        roster=(CountryRoster("JP", "Japan", (RosterPerson("Haruka Sato", "佐藤遥", "A", "", "ja"),)),
+                CountryRoster("KR", "Korea", (RosterPerson("Kim Min-jun", "김민준", "A", "Co-chair", "ko"),))),
+        sections=(SectionSnap(number=1, title="One", text="Section text.", recommendations=(rec,)),)))
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Child entry point: pickled snapshot on stdin → PDF on stdout (exit 3: out of memory, 4: error, 5: bad input)."""
+    """Child entry point: pickled snapshot on stdin → PDF on stdout (exit 3: out of memory, 4: error, 5: bad input).
+
+    ``--warm``: warm up (``_warm_up``) before reading stdin; the parent starts such a child ahead of time.
+    """
     parser = argparse.ArgumentParser(prog="python -m wg.features.report.sandbox")
     parser.add_argument("--memory-mb", type=int, required=True)
     parser.add_argument("--cpu-seconds", type=int, required=True)
+    parser.add_argument("--warm", action="store_true")
     args = parser.parse_args(argv)
     _limit_self(args.memory_mb, args.cpu_seconds)
     try:
+        if args.warm:
+            _warm_up()
         try:
             snapshot = snapshot_from_bytes(sys.stdin.buffer.read())
         except ValueError as error:
