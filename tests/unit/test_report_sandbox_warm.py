@@ -114,3 +114,13 @@ def test_the_warm_renderer_ends_when_the_app_process_dies() -> None:
     assert result.returncode == -signal.SIGKILL, result.stderr
     spare = int(result.stdout.split()[0])
     assert wait_until_gone(spare), f"warm renderer {spare} outlived its parent"
+
+
+def test_the_render_child_runs_at_a_lower_cpu_priority_than_the_app():
+    # Pages must win over a render on a busy machine: the child adds RENDER_NICENESS to its niceness.
+    code = ("import os; from wg.features.report.sandbox import _limit_self; before = os.nice(0); "
+            "_limit_self(1024, 60); print(os.nice(0) - before)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    from wg.features.report.sandbox import RENDER_NICENESS
+    assert int(result.stdout) == RENDER_NICENESS > 0

@@ -260,6 +260,9 @@ def _failure(code: int, elapsed: float, timeout_s: float, memory_mb: int) -> Ren
     return RenderFailed(f"The PDF renderer failed (exit status {code}). Try again later, or export DOCX.")
 
 
+RENDER_NICENESS = 10  # added to the child's niceness: lower CPU priority than the app's page requests
+
+
 # --- Child side -----------------------------------------------------------------------------------------------
 
 
@@ -271,6 +274,8 @@ def _limit_self(memory_mb: int, cpu_seconds: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 2))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    # A render is a batch job: page requests of the app process come first (p95 during an export, docs/performance.md).
+    os.nice(RENDER_NICENESS)
 
 
 def _warm_up() -> None:
