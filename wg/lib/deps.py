@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 from litestar import Request
@@ -26,8 +26,14 @@ Group = NamedDependency[GroupContext]
 """The group in the URL with the user's rights in it (handler parameter ``ctx``)."""
 
 
-def provide_db(request: Request[Any, Any, Any]) -> Iterator[Session]:
-    """One session per request; state-changing methods take SQLite's write lock at BEGIN."""
+async def provide_db(request: Request[Any, Any, Any]) -> AsyncIterator[Session]:
+    """One session per request; state-changing methods take SQLite's write lock at BEGIN.
+
+    An async generator on purpose: Litestar runs a sync generator's cleanup in its worker threads, so a request whose
+    handler had finished kept its pooled connection until a thread was free to close it. Under load every thread was
+    waiting for a connection and every connection for a thread: the server stood still until the pool timed out (500s).
+    Closing here, on the event loop, returns the connection at once (a rollback of a finished read at most).
+    """
     db: Database = request.app.state.db
     session = db.session(write=request.method in WRITE_METHODS)
     try:
