@@ -25,7 +25,9 @@ from wg.features.drafting.textdiff import word_diff
 from wg.features.groups.context import GroupContext
 from wg.lib.deps import DbSession, Group, provide_group, provide_user
 from wg.lib.errors import not_found
+from wg.lib.ids import DbInt, fits_db_int
 from wg.lib.markdown import render_markdown
+from wg.lib.openapi import READ, WRITE, api_errors
 from wg.lib.web import AnyRequest, client_ip
 from wg.models import Recommendation, Revision, User
 
@@ -91,7 +93,7 @@ class SectionIn:
 
     title: str
     text: str = ""
-    subgroup_id: int | None = None
+    subgroup_id: DbInt | None = None
     note: str = ""
 
 
@@ -110,7 +112,7 @@ class RecommendationIn:
 class SaveIn:
     """A save: the revision it started from and the full new fields."""
 
-    base_rev_no: int
+    base_rev_no: DbInt
     title: str
     text: str = ""
     rationale: str = ""
@@ -151,7 +153,7 @@ class MoveIn:
     """Move up or down in the section, or to the end of another section."""
 
     direction: str | None = None
-    section_id: int | None = None
+    section_id: DbInt | None = None
 
 
 @dataclass
@@ -183,8 +185,8 @@ class CommentIn:
     """A comment or reply, optionally about one paragraph."""
 
     body: str
-    parent_id: int | None = None
-    paragraph: int | None = None
+    parent_id: DbInt | None = None
+    paragraph: DbInt | None = None
 
 
 @dataclass
@@ -274,6 +276,8 @@ def _save(request: AnyRequest, db: Session, ctx: GroupContext, target: Target, d
 
 
 def _diff(db: Session, target: Target, from_rev: int, to_rev: int) -> DiffOut:
+    if not (fits_db_int(from_rev) and fits_db_int(to_rev)):
+        raise not_found()
     old, new = revision(db, target, from_rev), revision(db, target, to_rev)
     return DiffOut(from_rev=from_rev, to_rev=to_rev, fields={
         f: [DiffOpOut(kind=op.kind, text=op.text) for op in word_diff(getattr(old, f), getattr(new, f))]
@@ -297,17 +301,17 @@ class DraftingApi(Controller):
         "ctx": Provide(provide_group, sync_to_thread=True),
     }
 
-    @post("/preview", sync_to_thread=False, status_code=200)
+    @post("/preview", sync_to_thread=False, status_code=200, responses=WRITE)
     def preview(self, ctx: Group, data: JSONBody[PreviewIn]) -> PreviewOut:
         """Render Markdown as the pages would."""
         return PreviewOut(html=render_markdown(data.text[: ops.MAX_TEXT]))
 
-    @get("/sections", sync_to_thread=True)
+    @get("/sections", sync_to_thread=True, responses=READ)
     def list_sections(self, db: DbSession, ctx: Group) -> list[SectionOut]:
         """The report outline: sections in order with their recommendations."""
         return _sections(db, ctx)
 
-    @post("/sections", sync_to_thread=True, status_code=201)
+    @post("/sections", sync_to_thread=True, status_code=201, responses=WRITE)
     def create_section(self, request: AnyRequest, db: DbSession, ctx: Group, data: JSONBody[SectionIn]
                        ) -> SectionOut:
         """Add a section."""
@@ -315,13 +319,13 @@ class DraftingApi(Controller):
         db.commit()
         return next(s for s in _sections(db, ctx) if s.id == section.id)
 
-    @get("/sections/{section_id:int}", sync_to_thread=True)
+    @get("/sections/{section_id:int}", sync_to_thread=True, responses=READ)
     def get_section(self, db: DbSession, ctx: Group, section_id: FromPath[int]) -> SectionOut:
         """One section."""
         section_target(db, ctx, section_id)
         return next(s for s in _sections(db, ctx) if s.id == section_id)
 
-    @post("/sections/{section_id:int}/recommendations", sync_to_thread=True, status_code=201)
+    @post("/sections/{section_id:int}/recommendations", sync_to_thread=True, status_code=201, responses=WRITE)
     def create_recommendation(self, request: AnyRequest, db: DbSession, ctx: Group, section_id: FromPath[int],
                               data: JSONBody[RecommendationIn]) -> RecommendationOut:
         """Add a recommendation; it gets the next stable key."""
@@ -332,12 +336,12 @@ class DraftingApi(Controller):
         assert head is not None
         return _rec_out(rec, head)
 
-    @get("/recommendations/{number:int}", sync_to_thread=True)
+    @get("/recommendations/{number:int}", sync_to_thread=True, responses=READ)
     def get_recommendation(self, db: DbSession, ctx: Group, number: FromPath[int]) -> RecommendationOut:
         """One recommendation by its number (R-<number>)."""
         return _current_rec(db, ctx, number)
 
-    @post("/recommendations/{number:int}/move", sync_to_thread=True, status_code=200)
+    @post("/recommendations/{number:int}/move", sync_to_thread=True, status_code=200, responses=WRITE)
     def move(self, request: AnyRequest, db: DbSession, ctx: Group, number: FromPath[int], data: JSONBody[MoveIn]
              ) -> RecommendationOut:
         """Move a recommendation; its key does not change."""
@@ -346,7 +350,7 @@ class DraftingApi(Controller):
         db.commit()
         return _current_rec(db, ctx, number)
 
-    @post("/recommendations/{number:int}/withdraw", sync_to_thread=True, status_code=200)
+    @post("/recommendations/{number:int}/withdraw", sync_to_thread=True, status_code=200, responses=WRITE)
     def withdraw(self, request: AnyRequest, db: DbSession, ctx: Group, number: FromPath[int],
                  data: JSONBody[WithdrawIn]) -> RecommendationOut:
         """Withdraw or reinstate a recommendation."""
@@ -375,25 +379,28 @@ class _TargetApi(Controller):
         """The section or recommendation named by the URL."""
         raise NotImplementedError
 
-    @get("/revisions", sync_to_thread=True)
+    @get("/revisions", sync_to_thread=True, responses=READ)
     def list_revisions(self, db: DbSession, ctx: Group, ident: FromPath[int]) -> list[RevisionOut]:
         """Every revision, newest first."""
         target = self.load_target(db, ctx, ident)
         return [revision_out(r, u) for r, u in revisions_with_authors(db, target)]
 
     @post("/revisions", sync_to_thread=True, status_code=201,
-          responses={409: ResponseSpec(data_container=ConflictOut, description="A conflicting save; nothing written")})
+          response_description="Saved, or merged with a save made meanwhile",
+          responses={**WRITE,
+                     200: ResponseSpec(data_container=SaveOut, description="Unchanged: no revision was made"),
+                     409: ResponseSpec(data_container=ConflictOut, description="A conflicting save; nothing written")})
     def save(self, request: AnyRequest, db: DbSession, ctx: Group, ident: FromPath[int], data: JSONBody[SaveIn]
-             ) -> Response[Any]:
+             ) -> Response[SaveOut]:
         """Save a revision started from ``base_rev_no``: 201 saved or merged, 200 unchanged, 409 conflict."""
         return _save(request, db, ctx, self.load_target(db, ctx, ident), data)
 
-    @get("/revisions/{rev_no:int}", sync_to_thread=True)
+    @get("/revisions/{rev_no:int}", sync_to_thread=True, responses=READ)
     def get_revision(self, db: DbSession, ctx: Group, ident: FromPath[int], rev_no: FromPath[int]) -> RevisionOut:
         """One revision."""
         return revision_out(revision(db, self.load_target(db, ctx, ident), rev_no))
 
-    @post("/revisions/{rev_no:int}/restore", sync_to_thread=True, status_code=201)
+    @post("/revisions/{rev_no:int}/restore", sync_to_thread=True, status_code=201, responses=WRITE)
     def restore(self, request: AnyRequest, db: DbSession, ctx: Group, ident: FromPath[int], rev_no: FromPath[int]
                 ) -> RevisionOut:
         """Make an old revision current again, as a new revision."""
@@ -401,18 +408,18 @@ class _TargetApi(Controller):
         rev = ops.commit_with_retry(db, lambda: ops.restore_revision(db, ctx, target, rev_no, client_ip(request)))
         return revision_out(rev)
 
-    @get("/diff", sync_to_thread=True)
+    @get("/diff", sync_to_thread=True, responses=api_errors(401, 404, 422))
     def diff(self, db: DbSession, ctx: Group, ident: FromPath[int], from_rev: FromQuery[int], to_rev: FromQuery[int]
              ) -> DiffOut:
         """The word-level difference between two revisions."""
         return _diff(db, self.load_target(db, ctx, ident), from_rev, to_rev)
 
-    @get("/comments", sync_to_thread=True)
+    @get("/comments", sync_to_thread=True, responses=READ)
     def list_comments(self, db: DbSession, ctx: Group, ident: FromPath[int]) -> list[CommentOut]:
         """Comment threads, oldest first."""
         return [_comment_out(n) for n in comment_threads(db, self.load_target(db, ctx, ident))]
 
-    @post("/comments", sync_to_thread=True, status_code=201)
+    @post("/comments", sync_to_thread=True, status_code=201, responses=WRITE)
     def add_comment(self, request: AnyRequest, db: DbSession, ctx: Group, ident: FromPath[int],
                     data: JSONBody[CommentIn]) -> CommentOut:
         """Comment or reply; @handles mention members."""
@@ -424,7 +431,7 @@ class _TargetApi(Controller):
                           body=comment.body, paragraph=comment.paragraph, rev_no=comment.rev_no,
                           created_at=comment.created_at, resolved=False, replies=[])
 
-    @post("/comments/{comment_id:int}/resolve", sync_to_thread=True, status_code=200)
+    @post("/comments/{comment_id:int}/resolve", sync_to_thread=True, status_code=200, responses=WRITE)
     def resolve(self, request: AnyRequest, db: DbSession, ctx: Group, ident: FromPath[int],
                 comment_id: FromPath[int], data: JSONBody[ResolveIn]) -> list[CommentOut]:
         """Resolve or reopen a thread; answers with the threads."""

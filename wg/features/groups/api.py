@@ -8,6 +8,7 @@ from typing import Any
 
 from litestar import Controller, Response, delete, get, patch, post, put
 from litestar.di import Provide
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody
 from sqlmodel import select
 
@@ -17,6 +18,8 @@ from wg.features.accounts.sessions import csrf_token, end_session, session_id_fo
 from wg.features.groups import operations as ops
 from wg.features.groups.queries import groups_for_user, roster, subgroups_with_people
 from wg.lib.deps import CurrentUser, DbSession, Group, provide_group, provide_user
+from wg.lib.ids import DbInt
+from wg.lib.openapi import READ, WRITE, api_errors
 from wg.lib.web import AnyRequest, auth_state, client_ip, csrf_for, settings_of
 from wg.models import Membership, User, WorkingGroup
 from wg.policy import Actor
@@ -37,7 +40,7 @@ class SessionOut:
 
     authenticated: bool
     csrf_token: str
-    user_id: FromPath[int] | None = None
+    user_id: int | None = None
 
 
 @dataclass
@@ -146,8 +149,8 @@ class SubgroupIn:
 class SubgroupMembersIn:
     """The complete list of a subgroup's members and chairs (chairs are members too)."""
 
-    members: list[int]
-    chairs: list[int]
+    members: list[DbInt]
+    chairs: list[DbInt]
 
 
 @dataclass
@@ -198,7 +201,12 @@ class SessionApi(Controller):
         return SessionOut(authenticated=state.user is not None, csrf_token=csrf_for(request),
                           user_id=state.user.id if state.user else None)
 
-    @post("/", sync_to_thread=True)
+    @post("/", sync_to_thread=True, status_code=200, responses={
+        **api_errors(403, 422),
+        401: ResponseSpec(data_container=SessionOut, generate_examples=False,
+                          description="Refused: wrong e-mail address or password (the x-wg-error header says why)"),
+        429: ResponseSpec(data_container=SessionOut, generate_examples=False,
+                          description="Refused: too many failed logins; try again later (x-wg-error says so)")})
     def login(self, request: AnyRequest, db: DbSession, data: JSONBody[LoginIn]) -> Response[SessionOut]:
         """Log in; the answer sets a new session cookie and carries the new CSRF token."""
         settings = settings_of(request)
@@ -216,7 +224,7 @@ class SessionApi(Controller):
         set_session_cookie(response, settings, token)
         return response
 
-    @delete("/", sync_to_thread=True, status_code=204)
+    @delete("/", sync_to_thread=True, status_code=204, responses=api_errors(403, no_content=204))
     def logout(self, request: AnyRequest, db: DbSession) -> Response[None]:
         """Log out: the session is deleted on the server."""
         end_session(db, auth_state(request).session_id)
@@ -233,18 +241,18 @@ class GroupApi(Controller):
     tags = ["groups"]
     dependencies = {"user": Provide(provide_user, sync_to_thread=False)}
 
-    @get("/me", sync_to_thread=False)
+    @get("/me", sync_to_thread=False, responses=api_errors(401))
     def me(self, user: CurrentUser) -> MeOut:
         """The logged-in user."""
         base = asdict(user_out(user))
         return MeOut(**base, email=user.email, time_zone=user.time_zone, is_admin=user.is_admin)
 
-    @get("/groups", sync_to_thread=True)
+    @get("/groups", sync_to_thread=True, responses=api_errors(401))
     def list_groups(self, db: DbSession, user: CurrentUser) -> list[GroupOut]:
         """The groups the user belongs to."""
         return [group_out(g, role) for g, role in groups_for_user(db, user)]
 
-    @post("/groups", sync_to_thread=True, status_code=201)
+    @post("/groups", sync_to_thread=True, status_code=201, responses=api_errors(401, 403, 422))
     def create_group(self, request: AnyRequest, db: DbSession, user: CurrentUser, data: JSONBody[GroupCreateIn]
                      ) -> GroupCreatedOut:
         """Create a group (platform admins only)."""
@@ -257,19 +265,20 @@ class GroupApi(Controller):
                                                      Membership.user_id == user.id)).first()
         return GroupCreatedOut(group=group_out(group, role), organizer_invitation_link=link)
 
-    @get("/groups/{slug:str}", sync_to_thread=True, dependencies={"ctx": Provide(provide_group, sync_to_thread=True)})
+    @get("/groups/{slug:str}", sync_to_thread=True, responses=READ,
+         dependencies={"ctx": Provide(provide_group, sync_to_thread=True)})
     def get_group(self, ctx: Group) -> GroupOut:
         """One group (404 for non-members)."""
         return group_out(ctx.group, _role(ctx))
 
-    @get("/groups/{slug:str}/members", sync_to_thread=True,
+    @get("/groups/{slug:str}/members", sync_to_thread=True, responses=READ,
          dependencies={"ctx": Provide(provide_group, sync_to_thread=True)})
     def list_members(self, db: DbSession, ctx: Group) -> list[MemberOut]:
         """The roster."""
         return [MemberOut(user=user_out(e.user), role=e.role, listed_in_report=e.listed_in_report)
                 for e in roster(db, ctx.group_id)]
 
-    @post("/groups/{slug:str}/invitations", sync_to_thread=True, status_code=201,
+    @post("/groups/{slug:str}/invitations", sync_to_thread=True, status_code=201, responses=WRITE,
           dependencies={"ctx": Provide(provide_group, sync_to_thread=True)})
     def invite(self, request: AnyRequest, db: DbSession, ctx: Group, data: JSONBody[InvitationIn]
                ) -> InvitationOut:
@@ -278,7 +287,7 @@ class GroupApi(Controller):
         db.commit()
         return _invitation_out(settings_of(request), issued)
 
-    @patch("/groups/{slug:str}/members/{user_id:int}", sync_to_thread=True,
+    @patch("/groups/{slug:str}/members/{user_id:int}", sync_to_thread=True, responses=WRITE,
            dependencies={"ctx": Provide(provide_group, sync_to_thread=True)})
     def set_role(self, request: AnyRequest, db: DbSession, ctx: Group, user_id: FromPath[int], data: JSONBody[RoleIn]
                  ) -> MemberOut:
@@ -290,19 +299,19 @@ class GroupApi(Controller):
         return MemberOut(user=user_out(user), role=membership.role, listed_in_report=membership.listed_in_report)
 
     @delete("/groups/{slug:str}/members/{user_id:int}", sync_to_thread=True, status_code=204,
-            dependencies={"ctx": Provide(provide_group, sync_to_thread=True)})
+            responses=api_errors(401, 403, 404), dependencies={"ctx": Provide(provide_group, sync_to_thread=True)})
     def remove_member(self, request: AnyRequest, db: DbSession, ctx: Group, user_id: FromPath[int]) -> None:
         """Remove a member (organizers)."""
         ops.remove_member(db, ctx, user_id, client_ip(request))
         db.commit()
 
-    @get("/groups/{slug:str}/subgroups", sync_to_thread=True,
+    @get("/groups/{slug:str}/subgroups", sync_to_thread=True, responses=READ,
          dependencies={"ctx": Provide(provide_group, sync_to_thread=True)})
     def list_subgroups(self, db: DbSession, ctx: Group) -> list[SubgroupOut]:
         """Every subgroup with chairs and members."""
         return [_subgroup_out(v) for v in subgroups_with_people(db, ctx.group_id)]
 
-    @post("/groups/{slug:str}/subgroups", sync_to_thread=True, status_code=201,
+    @post("/groups/{slug:str}/subgroups", sync_to_thread=True, status_code=201, responses=WRITE,
           dependencies={"ctx": Provide(provide_group, sync_to_thread=True)})
     def create_subgroup(self, request: AnyRequest, db: DbSession, ctx: Group, data: JSONBody[SubgroupIn]
                         ) -> SubgroupOut:
@@ -311,13 +320,13 @@ class GroupApi(Controller):
         db.commit()
         return _one_subgroup(db, ctx, subgroup.id or 0)
 
-    @get("/groups/{slug:str}/subgroups/{subgroup_id:int}", sync_to_thread=True,
+    @get("/groups/{slug:str}/subgroups/{subgroup_id:int}", sync_to_thread=True, responses=READ,
          dependencies={"ctx": Provide(provide_group, sync_to_thread=True)})
     def get_subgroup(self, db: DbSession, ctx: Group, subgroup_id: FromPath[int]) -> SubgroupOut:
         """One subgroup."""
         return _one_subgroup(db, ctx, subgroup_id)
 
-    @patch("/groups/{slug:str}/subgroups/{subgroup_id:int}", sync_to_thread=True,
+    @patch("/groups/{slug:str}/subgroups/{subgroup_id:int}", sync_to_thread=True, responses=WRITE,
            dependencies={"ctx": Provide(provide_group, sync_to_thread=True)})
     def update_subgroup(self, request: AnyRequest, db: DbSession, ctx: Group, subgroup_id: FromPath[int],
                         data: JSONBody[SubgroupIn]) -> SubgroupOut:
@@ -326,7 +335,7 @@ class GroupApi(Controller):
         db.commit()
         return _one_subgroup(db, ctx, subgroup_id)
 
-    @put("/groups/{slug:str}/subgroups/{subgroup_id:int}/members", sync_to_thread=True,
+    @put("/groups/{slug:str}/subgroups/{subgroup_id:int}/members", sync_to_thread=True, responses=WRITE,
          dependencies={"ctx": Provide(provide_group, sync_to_thread=True)})
     def set_subgroup_members(self, request: AnyRequest, db: DbSession, ctx: Group,
                              subgroup_id: FromPath[int], data: JSONBody[SubgroupMembersIn]) -> SubgroupOut:

@@ -58,6 +58,8 @@ def _actor(db: Session, user: User, group_id: int, membership: Membership | None
 
 def load_group_context(db: Session, user: User | None, slug: str) -> GroupContext:
     """The group at ``slug`` for ``user``, or 404 when it does not exist or the user is not a member."""
+    if "\x00" in slug:  # no slug has one, and PostgreSQL refuses to compare text containing NUL (a 500)
+        raise not_found()
     group = db.exec(select(WorkingGroup).where(WorkingGroup.slug == slug)).first()
     if group is None or user is None:
         raise not_found()

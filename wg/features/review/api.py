@@ -17,6 +17,8 @@ from wg.features.review.consensus import additional_views
 from wg.features.review.queries import RecReview, SectionReview, review_board
 from wg.lib.deps import CurrentUser, DbSession, Group, provide_group, provide_user
 from wg.lib.errors import NotAllowed
+from wg.lib.ids import DbInt
+from wg.lib.openapi import READ, WRITE, api_errors
 from wg.lib.web import AnyRequest, client_ip
 from wg.models import AuditEvent, Membership, Notification, WorkingGroup, utcnow
 from wg.policy import can_decide, can_view_audit, can_view_review_queue
@@ -35,7 +37,7 @@ class DecisionIn:
     """A chair's decision on one revision."""
 
     decision: str
-    rev_no: int
+    rev_no: DbInt
     note: str = ""
 
 
@@ -51,7 +53,7 @@ class PositionIn:
 class SectionApprovalIn:
     """Approve the section at this text revision."""
 
-    rev_no: int
+    rev_no: DbInt
     note: str = ""
 
 
@@ -158,12 +160,12 @@ class ReviewApi(Controller):
         "ctx": Provide(provide_group, sync_to_thread=True),
     }
 
-    @get("/review", sync_to_thread=True)
+    @get("/review", sync_to_thread=True, responses=READ)
     def board(self, db: DbSession, ctx: Group) -> list[SectionReviewOut]:
         """Every section and recommendation with its state, positions and verdict."""
         return [_section_out(s, ctx.group.attribution_mode) for s in review_board(db, ctx.group).sections]
 
-    @get("/recommendations/{number:int}/review", sync_to_thread=True)
+    @get("/recommendations/{number:int}/review", sync_to_thread=True, responses=READ)
     def recommendation_review(self, db: DbSession, ctx: Group, number: FromPath[int]) -> RecReviewOut:
         """One recommendation's review picture."""
         recommendation_target(db, ctx, number)
@@ -177,7 +179,7 @@ class ReviewApi(Controller):
         assert item is not None
         return _rec_out(item, ctx.group.attribution_mode)
 
-    @post("/recommendations/{number:int}/submit", sync_to_thread=True, status_code=200)
+    @post("/recommendations/{number:int}/submit", sync_to_thread=True, status_code=200, responses=WRITE)
     def submit(self, request: AnyRequest, db: DbSession, ctx: Group, number: FromPath[int],
                data: JSONBody[SubmitIn]) -> RecReviewOut:
         """Submit the current revision for review."""
@@ -186,7 +188,7 @@ class ReviewApi(Controller):
                                   client_ip(request))
         return self._after(db, ctx, number)
 
-    @post("/recommendations/{number:int}/decisions", sync_to_thread=True, status_code=200)
+    @post("/recommendations/{number:int}/decisions", sync_to_thread=True, status_code=200, responses=WRITE)
     def decide(self, request: AnyRequest, db: DbSession, ctx: Group, number: FromPath[int],
                data: JSONBody[DecisionIn]) -> RecReviewOut:
         """Approve a revision or request changes (the revision must be the current one)."""
@@ -194,7 +196,7 @@ class ReviewApi(Controller):
         ops.decide_on_revision(db, ctx, target, data.decision, data.rev_no, {"note": data.note}, client_ip(request))
         return self._after(db, ctx, number)
 
-    @put("/recommendations/{number:int}/positions/me", sync_to_thread=True)
+    @put("/recommendations/{number:int}/positions/me", sync_to_thread=True, responses=WRITE)
     def set_position(self, request: AnyRequest, db: DbSession, ctx: Group, number: FromPath[int],
                      data: JSONBody[PositionIn]) -> RecReviewOut:
         """Record or change the member's own position."""
@@ -202,7 +204,7 @@ class ReviewApi(Controller):
         ops.record_position(db, ctx, target, {"stance": data.stance, "text": data.text}, client_ip(request))
         return self._after(db, ctx, number)
 
-    @post("/sections/{section_id:int}/approve", sync_to_thread=True, status_code=200)
+    @post("/sections/{section_id:int}/approve", sync_to_thread=True, status_code=200, responses=WRITE)
     def approve_section(self, request: AnyRequest, db: DbSession, ctx: Group, section_id: FromPath[int],
                         data: JSONBody[SectionApprovalIn]) -> SectionReviewOut:
         """Approve a section as it stands."""
@@ -213,7 +215,7 @@ class ReviewApi(Controller):
         assert section is not None
         return _section_out(section, ctx.group.attribution_mode)
 
-    @get("/queue", sync_to_thread=True)
+    @get("/queue", sync_to_thread=True, responses=api_errors(401, 403, 404))
     def queue(self, db: DbSession, ctx: Group) -> list[RecReviewOut]:
         """Recommendations waiting for this chair's decision."""
         if not can_view_review_queue(ctx.actor):
@@ -222,12 +224,14 @@ class ReviewApi(Controller):
         return [_rec_out(r, ctx.group.attribution_mode) for s in board.sections for r in s.recommendations
                 if r.state.can_decide and can_decide(ctx.actor, s.view.section.subgroup_id)]
 
-    @get("/audit", sync_to_thread=True)
+    @get("/audit", sync_to_thread=True, responses=api_errors(401, 403, 404, 422))
     def audit(self, db: DbSession, ctx: Group, action: FromQuery[str] = "", limit: FromQuery[int] = 500
               ) -> list[AuditOut]:
         """The newest audit events (organizers)."""
         if not can_view_audit(ctx.actor):
             raise NotAllowed("The audit log is for organizers.")
+        if "\x00" in action:  # no action has one, and PostgreSQL refuses to compare text containing NUL (a 500)
+            return []
         query = select(AuditEvent).where(AuditEvent.group_id == ctx.group_id)
         if action:
             query = query.where(col(AuditEvent.action).startswith(action))
@@ -243,7 +247,7 @@ class InboxApi(Controller):
     tags = ["review"]
     dependencies = {"user": Provide(provide_user, sync_to_thread=False)}
 
-    @get("/", sync_to_thread=True)
+    @get("/", sync_to_thread=True, responses=api_errors(401))
     def list_notifications(self, db: DbSession, user: CurrentUser) -> list[NotificationOut]:
         """Notifications, unread first."""
         ops.deadline_reminders(db, user)
@@ -257,7 +261,7 @@ class InboxApi(Controller):
         return [NotificationOut(id=n.id or 0, group=g.slug, kind=n.kind, message=n.message, link=n.link,
                                 created_at=n.created_at, read=n.read_at is not None) for n, g in rows]
 
-    @post("/read", sync_to_thread=True, status_code=204)
+    @post("/read", sync_to_thread=True, status_code=204, responses=api_errors(401, 403))
     def read_all(self, db: DbSession, user: CurrentUser) -> None:
         """Mark every notification read."""
         now = utcnow()
