@@ -7,7 +7,6 @@ from typing import Any
 from urllib.parse import quote
 
 from litestar import Litestar, Request, Response, get
-from litestar.config.allowed_hosts import AllowedHostsConfig
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
 from litestar.middleware import DefineMiddleware
@@ -20,7 +19,12 @@ from sqlalchemy import text
 from wg import __version__
 from wg.db import Database
 from wg.features.accounts.controllers import AccountPages
-from wg.features.accounts.middleware import add_security_headers, enforce_csrf, session_middleware_factory
+from wg.features.accounts.middleware import (
+    add_security_headers,
+    enforce_csrf,
+    refuse_unknown_hosts,
+    session_middleware_factory,
+)
 from wg.features.drafting.api import DraftingApi, RecommendationTargetApi, SectionTargetApi
 from wg.features.drafting.controllers import DraftingPages, RecommendationTargetPages, SectionTargetPages
 from wg.features.drafting.rendering import register_filters
@@ -36,6 +40,7 @@ from wg.lib.errors import (
     internal_error_handler,
     validation_exception_handler,
 )
+from wg.lib.ids import refuse_impossible_ids
 from wg.lib.web import build_jinja_env
 from wg.settings import STATIC_DIR, TEMPLATES_DIR, Settings
 
@@ -114,6 +119,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Litestar:
         middleware=[DefineMiddleware(session_middleware_factory)],
         before_send=[add_security_headers],
         before_request=enforce_csrf,
+        guards=[refuse_impossible_ids],
         exception_handlers={
             NotAuthorizedException: _unauthorized_handler,
             ValidationException: _request_validation_handler,
@@ -121,14 +127,14 @@ def create_app(settings: Settings, db: Database | None = None) -> Litestar:
             HTTPException: http_exception_handler,
             Exception: internal_error_handler,
         },
-        allowed_hosts=AllowedHostsConfig(allowed_hosts=list(settings.allowed_hosts))
-        if "*" not in settings.allowed_hosts else None,
         openapi_config=OpenAPIConfig(title="wg API", version=__version__, path="/schema",
                                      render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])]),
         on_shutdown=[_on_shutdown],
         debug=False,
     )
     app.state.settings = settings
+    if "*" not in settings.allowed_hosts:  # every request, matched or not (Litestar's check skips unmatched paths)
+        app.asgi_handler = refuse_unknown_hosts(app.asgi_handler, settings.allowed_hosts)
     app.state.db = database
     app.state.jinja = build_jinja_env(str(TEMPLATES_DIR))
     register_filters(app.state.jinja)

@@ -11,6 +11,7 @@ import anyio
 from litestar import Request, Response
 from litestar.datastructures import MutableScopeHeaders
 from litestar.exceptions import PermissionDeniedException
+from litestar.response.base import ASGIResponse
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from wg.db import Database
@@ -171,3 +172,50 @@ def set_session_cookie(response: Response[Any], settings: Settings, token: str |
         samesite="lax",
         secure=settings.is_production,
     )
+
+
+def _host_and_port(value: str) -> tuple[str, str | None]:
+    """A Host header (or an allowed-host entry) as (lower-case name, port or None); IPv6 literals keep brackets."""
+    value = value.strip().lower()
+    if value.startswith("["):
+        name, _, rest = value.partition("]")
+        return name + "]", rest[1:] if rest.startswith(":") else None
+    name, sep, port = value.rpartition(":")
+    if sep and port.isdigit():
+        return name.rstrip("."), port
+    return value.rstrip("."), None
+
+
+def host_allowed(host: str, allowed: tuple[str, ...]) -> bool:
+    """Whether a Host header names one of ``allowed`` (``*.example.org`` matches subdomains; an entry without a
+    port matches any port)."""
+    name, port = _host_and_port(host)
+    if not name or any(ch in name for ch in "/@\\ "):
+        return False
+    for entry in allowed:
+        want, want_port = _host_and_port(entry)
+        if want_port is not None and want_port != port:
+            continue
+        if want.startswith("*.") and name.endswith(want[1:]) or name == want:
+            return True
+    return False
+
+
+def refuse_unknown_hosts(app: ASGIApp, allowed: tuple[str, ...]) -> ASGIApp:
+    """Wrap the whole ASGI handler: a request whose Host header names no allowed host gets 400.
+
+    Not Litestar's ``allowed_hosts``: that runs only for requests that matched a route (an unknown path from an
+    unknown host got a 404 page) and compares the port too (``localhost:8000`` was refused for ``localhost``, so the
+    compose deployment and the container's health check got 400).
+    """
+
+    async def check(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in {"http", "websocket"}:
+            host = next((v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"host"), "")
+            if not host_allowed(host, allowed):
+                response = ASGIResponse(body=b"Invalid host header\n", status_code=400, media_type="text/plain")
+                await response(scope, receive, send)
+                return
+        await app(scope, receive, send)
+
+    return check
