@@ -33,6 +33,7 @@ from wg.features.groups.controllers import AdminPages, GroupPages
 from wg.features.report.controllers import ReportPages
 from wg.features.review.api import InboxApi, ReviewApi
 from wg.features.review.controllers import InboxPages, ReviewPages, unread_page_context
+from wg.features.review.reminders import ReminderSweeper
 from wg.lib.deps import provide_db
 from wg.lib.errors import (
     ValidationFailed,
@@ -90,7 +91,13 @@ def create_app(settings: Settings, db: Database | None = None) -> Litestar:
     """Build the web application for these settings (and this database, when the caller already has one)."""
     database = db or Database(settings.database_url, echo=settings.log_sql)
 
+    sweeper = ReminderSweeper(database, settings.reminder_interval)
+
+    def _on_startup() -> None:
+        sweeper.start()
+
     def _on_shutdown() -> None:
+        sweeper.stop()
         if db is None:
             database.dispose()
 
@@ -129,6 +136,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Litestar:
         },
         openapi_config=OpenAPIConfig(title="wg API", version=__version__, path="/schema",
                                      render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])]),
+        on_startup=[_on_startup],
         on_shutdown=[_on_shutdown],
         debug=False,
     )

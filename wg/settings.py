@@ -25,6 +25,16 @@ def _bool(name: str, value: str) -> bool:
     raise SettingsError(f"{name} must be true or false, not {value!r}")
 
 
+def _seconds(name: str, value: str) -> int:
+    try:
+        seconds = int(value.strip())
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number of seconds, not {value!r}") from None
+    if seconds < 0:
+        raise SettingsError(f"{name} must be 0 (off) or a positive number of seconds, not {value!r}")
+    return seconds
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything wg can be told from outside; build one with :func:`load_settings`."""
@@ -41,6 +51,7 @@ class Settings:
     login_max_failures: int = 5
     login_window_seconds: int = 15 * 60
     log_sql: bool = False
+    reminder_interval: int = 300  # seconds between deadline-reminder sweeps; 0: no sweeps (the default in tests)
 
     @property
     def is_production(self) -> bool:
@@ -95,4 +106,6 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         env=env,
         base_url=env_vars.get("WG_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
         log_sql=_bool("WG_LOG_SQL", env_vars.get("WG_LOG_SQL", "false")),
+        reminder_interval=_seconds("WG_REMINDER_INTERVAL",
+                                   env_vars.get("WG_REMINDER_INTERVAL", "0" if env == "test" else "300")),
     )

@@ -249,9 +249,7 @@ class InboxApi(Controller):
 
     @get("/", sync_to_thread=True, responses=api_errors(401))
     def list_notifications(self, db: DbSession, user: CurrentUser) -> list[NotificationOut]:
-        """Notifications, unread first."""
-        ops.deadline_reminders(db, user)
-        db.commit()
+        """Notifications, unread first (deadline reminders come from a sweep, never from reading this list)."""
         rows = db.exec(select(Notification, WorkingGroup)
                        .join(WorkingGroup, col(WorkingGroup.id) == col(Notification.group_id))
                        .join(Membership, (col(Membership.group_id) == col(Notification.group_id))

@@ -191,9 +191,7 @@ class InboxPages(Controller):
 
     @get("/", sync_to_thread=True)
     def inbox(self, request: AnyRequest, db: DbSession, user: CurrentUser) -> Response[Any]:
-        """Unread first, then the latest read ones."""
-        ops.deadline_reminders(db, user)
-        db.commit()
+        """Unread first, then the latest read ones (reminders are made by a sweep, never by opening this page)."""
         rows = db.exec(select(Notification, WorkingGroup).join(
             WorkingGroup, col(WorkingGroup.id) == col(Notification.group_id))
             .join(Membership, (col(Membership.group_id) == col(Notification.group_id))

@@ -17,7 +17,7 @@ from wg.features.drafting.targets import Target
 from wg.features.groups.context import GroupContext
 from wg.features.review.consensus import Stance
 from wg.features.review.queries import ReviewBoard, review_board
-from wg.features.review.state import RecState, SectionState
+from wg.features.review.state import SectionState
 from wg.lib.errors import NotAllowed, ValidationFailed
 from wg.lib.fields import strip_controls
 from wg.models import (
@@ -28,8 +28,6 @@ from wg.models import (
     Revision,
     Role,
     SubgroupMember,
-    User,
-    WorkingGroup,
     utcnow,
 )
 from wg.policy import can_decide, can_submit_for_review, can_take_position
@@ -253,33 +251,3 @@ def record_position(db: Session, ctx: GroupContext, target: Target, data: dict[s
     return position
 
 
-def deadline_reminders(db: Session, user: User, now: dt.datetime | None = None) -> None:
-    """Create (once) a notification for each review deadline within 48 hours that concerns this user."""
-    now = now or utcnow()
-    soon = now + dt.timedelta(hours=48)
-    memberships = db.exec(select(Membership).where(Membership.user_id == user.id)).all()
-    if not memberships:
-        return
-    for membership in memberships:
-        group = db.get(WorkingGroup, membership.group_id)
-        if group is None:
-            continue
-        board = review_board(db, group, now=now)
-        mine = set(db.exec(select(SubgroupMember.subgroup_id).where(SubgroupMember.user_id == user.id)).all())
-        for section in board.sections:
-            relevant = membership.role == Role.CO_CHAIR.value or section.view.section.subgroup_id in mine
-            if not relevant:
-                continue
-            for item in section.recommendations:
-                sub = item.submitted
-                if item.state is not RecState.SUBMITTED or sub is None or sub.deadline is None:
-                    continue
-                if now < sub.deadline <= soon:
-                    key = f"deadline:{sub.id}:{user.id}"
-                    exists = db.exec(select(Notification.id).where(Notification.dedupe_key == key)).first()
-                    if exists is None:
-                        db.add(Notification(
-                            user_id=user.id or 0, group_id=group.id or 0, kind="deadline", dedupe_key=key,
-                            message=f"The review deadline for {item.view.recommendation.key} "
-                                    f"“{item.view.head.title[:200]}” is within 48 hours.",
-                            link=f"/g/{group.slug}/r/{item.number}"))
