@@ -127,12 +127,14 @@ def log_in(db: Session, settings: Settings, email: str, password: str, ip: str) 
         record(db, "login.throttled", actor_id=None, ip=ip, email_hash=_hash_email(email, settings.secret_key))
         raise LoginRefused(LOGIN_THROTTLED)
     user = find_user_by_email(db, email) if email else None
+    attempt = throttle.record_attempt(db, email, ip)
+    db.commit()  # the password check below holds no lock: other writers are not kept waiting for Argon2
     ok = verify_password(user.password_hash if user else None, password)
     if not ok or user is None or not user.is_active:
-        throttle.record_failure(db, email, ip)
         record(db, "login.failed", actor_id=user.id if user else None, ip=ip,
                email_hash=_hash_email(email, settings.secret_key))
         raise LoginRefused(LOGIN_FAILED)
+    throttle.forget(db, attempt)
     throttle.clear_account(db, email, settings.login_window_seconds)
     token = issue_session(db, user, settings.session_max_age)
     record(db, "login.succeeded", actor_id=user.id, object_type="user", object_id=user.id, ip=ip)

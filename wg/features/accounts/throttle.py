@@ -37,10 +37,22 @@ def is_throttled(db: Session, email: str, ip: str, max_failures: int, window_sec
     return counts.get(acct, 0) >= max_failures or counts.get(addr, 0) >= max_failures * PER_ADDRESS_FACTOR
 
 
-def record_failure(db: Session, email: str, ip: str) -> None:
-    """Count one failed login against the account and the address (the caller commits)."""
-    for key in _keys(email, ip):
-        db.add(LoginFailure(key=key))
+def record_attempt(db: Session, email: str, ip: str) -> list[int]:
+    """Count a login attempt as a failure before its password is checked; returns the rows, for :func:`forget`.
+
+    The caller commits at once and checks the password outside the transaction: the slow Argon2 check no longer
+    holds SQLite's write lock (saves used to queue behind every login), yet parallel guesses still each count.
+    """
+    rows = [LoginFailure(key=key) for key in _keys(email, ip)]
+    db.add_all(rows)
+    db.flush()
+    return [row.id for row in rows if row.id is not None]
+
+
+def forget(db: Session, ids: list[int]) -> None:
+    """Take back the failures :func:`record_attempt` counted, once the password turned out right."""
+    if ids:
+        db.exec(delete(LoginFailure).where(col(LoginFailure.id).in_(ids)))
 
 
 def clear_account(db: Session, email: str, window_seconds: int) -> None:
