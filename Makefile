@@ -53,7 +53,7 @@ bench-quick: $(VENV)/.installed-bench
 ## make hardening: the long runs of the hardening suites (load 2 min, 50 kill -9 cycles, 500 fuzz examples per route)
 hardening: setup-test
 	WG_LOAD_SECONDS=120 WG_DURABILITY_CYCLES=50 WG_FUZZ_EXAMPLES=500 $(BIN)/python -m pytest -s \
-		tests/e2e/test_load.py tests/integration/test_durability.py tests/security/test_api_fuzz.py
+		tests/integration/test_load.py tests/integration/test_durability.py tests/security/test_api_fuzz.py
 
 clean:
 	rm -rf $(VENV) data .mypy_cache .ruff_cache

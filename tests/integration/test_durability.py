@@ -5,7 +5,8 @@ Each cycle starts a real ``wg serve``, saves a new revision of R-1 through the J
 The next cycle's server must show the acknowledged revision as the newest, and at the end the database must hold
 every acknowledged save, byte for byte.
 
-CI runs a few cycles; the issue's full run is ``WG_DURABILITY_CYCLES=50 pytest tests/integration/test_durability.py -s``.
+CI runs a few cycles; the issue's full run is
+``WG_DURABILITY_CYCLES=50 pytest tests/integration/test_durability.py -s`` (or ``make hardening``).
 The figures (cycles, acknowledged, lost, restart times) are printed and written to ``tests/artifacts/``.
 """
 
