@@ -53,7 +53,8 @@ class Revision(SQLModel, table=True):
     __tablename__ = "revisions"
     __table_args__ = (
         UniqueConstraint("target_type", "target_id", "rev_no", name="uq_revision_target_rev"),
-        Index("ix_revisions_group", "group_id"),
+        # Covers finding each target's newest revision without reading the texts (migration 0005).
+        Index("ix_revisions_group_target_rev", "group_id", "target_type", "target_id", "rev_no"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
