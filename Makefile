@@ -50,9 +50,9 @@ bench: $(VENV)/.installed-bench
 bench-quick: $(VENV)/.installed-bench
 	$(BIN)/python -m benchmarks --quick
 
-## make hardening: the long runs of the hardening suites (load 2 min, 50 kill -9 cycles, 500 fuzz examples per route)
+## make hardening: the long runs of the hardening suites (load 2 min, 50 kill -9 cycles, 100 fuzz examples per operation and role)
 hardening: setup-test
-	WG_LOAD_SECONDS=120 WG_DURABILITY_CYCLES=50 WG_FUZZ_EXAMPLES=500 $(BIN)/python -m pytest -s \
+	WG_LOAD_SECONDS=120 WG_DURABILITY_CYCLES=50 WG_FUZZ_EXAMPLES=100 $(BIN)/python -m pytest -s \
 		tests/integration/test_load.py tests/integration/test_durability.py tests/security/test_api_fuzz.py
 
 clean:
