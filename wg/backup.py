@@ -23,7 +23,7 @@ import json
 import os
 import shutil
 import sqlite3
-import subprocess
+import subprocess  # runs pg_dump / pg_restore, never a shell  # nosec B404
 import tarfile
 import tempfile
 import time
@@ -97,7 +97,7 @@ def fingerprint(conn: Connection) -> Fingerprint:
     if "alembic_version" not in names:
         raise BackupError("the database has no wg schema (no alembic_version table); run 'wg db upgrade' first")
     quote = conn.dialect.identifier_preparer.quote
-    tables = {name: int(conn.execute(text(f"SELECT count(*) FROM {quote(name)}")).scalar_one())  # noqa: S608
+    tables = {name: int(conn.execute(text(f"SELECT count(*) FROM {quote(name)}")).scalar_one())  # noqa: S608 - names from the schema, quoted  # nosec B608
               for name in names}
     versions = [str(v) for v in conn.execute(text("SELECT version_num FROM alembic_version")).scalars()]
     if len(versions) != 1:
@@ -203,7 +203,7 @@ def _snapshot_postgresql(database_url: str, out: Path) -> Fingerprint:
                 # pg_dump reads the very snapshot the counts are taken from, so the manifest describes the dump.
                 snapshot = str(conn.execute(text("SELECT pg_export_snapshot()")).scalar_one())
                 found = fingerprint(conn)
-                result = subprocess.run(  # noqa: S603 - fixed program, arguments are not shell-parsed
+                result = subprocess.run(  # noqa: S603 - fixed program, arguments are not shell-parsed  # nosec B603
                     [pg_dump, "--format=custom", f"--snapshot={snapshot}", f"--file={out}", f"--dbname={conninfo}"],
                     env=env, capture_output=True, text=True, timeout=PG_DUMP_TIMEOUT, check=False)
     except BackupError:
@@ -460,7 +460,7 @@ SELECT (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relname
 def _restore_postgresql(database_url: str, payload: Path) -> None:
     pg_restore = _pg_tool("pg_restore")
     conninfo, env = _libpq(database_url)
-    listing = subprocess.run([pg_restore, "--list", str(payload)],  # noqa: S603 - fixed program
+    listing = subprocess.run([pg_restore, "--list", str(payload)],  # noqa: S603 - fixed program  # nosec B603
                              env=env, capture_output=True, text=True, timeout=600, check=False)
     if listing.returncode != 0:
         raise BackupError(f"the PostgreSQL dump in the backup cannot be read: {_last_lines(listing.stderr)}")
@@ -477,7 +477,7 @@ def _restore_postgresql(database_url: str, payload: Path) -> None:
     if objects:
         raise BackupError(f"refusing to restore into database {name!r}: it is not empty (it holds {objects} "
                           f"tables, sequences or functions); restore into a new, empty database")
-    result = subprocess.run(  # noqa: S603 - fixed program, arguments are not shell-parsed
+    result = subprocess.run(  # noqa: S603 - fixed program, arguments are not shell-parsed  # nosec B603
         [pg_restore, "--single-transaction", "--exit-on-error", "--no-owner", "--no-acl", f"--dbname={conninfo}",
          str(payload)], env=env, capture_output=True, text=True, timeout=PG_DUMP_TIMEOUT, check=False)
     if result.returncode != 0:

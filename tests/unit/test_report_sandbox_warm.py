@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +23,18 @@ from wg.features.report.sample import sample_snapshot
 from wg.features.report.sandbox import discard_spare, render_pdf_sandboxed
 from wg.features.report.snapshot import ReportSnapshot
 from wg.settings import PROJECT_ROOT
+
+
+@pytest.fixture(autouse=True)
+def _no_foreign_renders() -> Iterator[None]:
+    """Each test owns this process's renderer children: export jobs that earlier tests in this worker process left
+    running in the background would take or replace the warm child. Wait for them, then start with none."""
+    for thread in threading.enumerate():
+        if thread.name.startswith("export-"):
+            thread.join(timeout=60)
+    discard_spare()
+    yield
+    discard_spare()
 
 
 def one_section() -> ReportSnapshot:
