@@ -206,8 +206,10 @@ def performance_markdown(results: Sequence[ModuleResult], machine: Machine, quic
     parts += [
         "## How to reproduce",
         "",
-        "`python -m benchmarks` (about 5 minutes; `--quick` for a run under a minute). `WG_TEST_POSTGRES_URL` adds "
-        "PostgreSQL to the scale figures of the full run. The 1,000-group database is built once with bulk INSERTs "
+        "`python -m benchmarks` (about 16 minutes on 2 cores, most of it the export's 4× report; `--quick` for a run "
+        "under a minute: shorter loads, saves on SQLite only, a 3-section report for the export). "
+        "`WG_TEST_POSTGRES_URL` names the PostgreSQL server for the saves and scale figures of the full run. "
+        "The 1,000-group database is built once with bulk INSERTs "
         "and cached under the temp folder (`WG_BENCH_CACHE`), keyed by the schema's Alembic head. Run it on a quiet "
         "machine: `uptime` above says how busy this one was.",
         "",

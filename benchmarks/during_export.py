@@ -44,7 +44,7 @@ def run(quick: bool) -> list[Figure]:
     (srv,) = _serve.shared([("wg", "uvicorn", 0)])
     assert srv.database is not None
     path = page_paths(srv)["dashboard"]
-    idle = measure(srv, path, 2 if quick else 10, CONNECTIONS)
+    idle = measure(srv, path, 1 if quick else 10, CONNECTIONS)
     browser = _serve.organizer(srv)
     token = browser.form_csrf(f"/g/{DEMO_SLUG}/exports")
     profile = "public" if quick else "internal"

@@ -37,7 +37,7 @@ def measure(srv: _serve.Server, path: str, seconds: float, connections: int = CO
 
 def run(quick: bool) -> list[Figure]:
     """The page figures."""
-    seconds = 2 if quick else 10
+    seconds = 1 if quick else 10
     ceiling_seconds = 1 if quick else 10  # the ceiling answers thousands a second: one second is plenty
     figures: list[Figure] = []
     servers = _serve.shared([(app, server, 0) for server in _serve.SERVERS for app in ("ceiling", "wg")])
