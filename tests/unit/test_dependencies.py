@@ -48,12 +48,12 @@ def test_pip_audit_finds_no_known_vulnerability():
     try:
         report = json.loads(result.stdout)
     except json.JSONDecodeError:
-        pytest.skip(f"pip-audit could not reach its vulnerability service: {result.stderr.strip()[-300:]}")
+        pytest.skip(reason=f"pip-audit could not reach its vulnerability service: {result.stderr.strip()[-300:]}")
     dependencies = report["dependencies"]
     audited = [d for d in dependencies if "skip_reason" not in d]
     if not audited:
         reasons = {d.get("skip_reason", "")[:60] for d in dependencies}
-        pytest.skip(f"pip-audit could not audit any of {len(dependencies)} packages here "
+        pytest.skip(reason=f"pip-audit could not audit any of {len(dependencies)} packages here "
                     f"(no vulnerability service reachable): {sorted(reasons)[:2]}")
     vulnerable = {d["name"]: [v["id"] for v in d["vulns"]] for d in audited if d.get("vulns")}
     assert vulnerable == {}
