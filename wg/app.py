@@ -31,6 +31,7 @@ from wg.features.drafting.rendering import register_filters
 from wg.features.groups.api import GroupApi, SessionApi
 from wg.features.groups.controllers import AdminPages, GroupPages
 from wg.features.report.controllers import ReportPages
+from wg.features.report.exports import ExportWorker
 from wg.features.review.api import InboxApi, ReviewApi
 from wg.features.review.controllers import InboxPages, ReviewPages, unread_page_context
 from wg.features.review.reminders import ReminderSweeper
@@ -92,12 +93,15 @@ def create_app(settings: Settings, db: Database | None = None) -> Litestar:
     database = db or Database(settings.database_url, echo=settings.log_sql)
 
     sweeper = ReminderSweeper(database, settings.reminder_interval)
+    export_worker = ExportWorker(database, settings.exports_dir, settings.export_lease_seconds)
 
     def _on_startup() -> None:
         sweeper.start()
+        export_worker.start()
 
     def _on_shutdown() -> None:
         sweeper.stop()
+        export_worker.stop()
         if db is None:
             database.dispose()
 
@@ -144,6 +148,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Litestar:
     if "*" not in settings.allowed_hosts:  # every request, matched or not (Litestar's check skips unmatched paths)
         app.asgi_handler = refuse_unknown_hosts(app.asgi_handler, settings.allowed_hosts)
     app.state.db = database
+    app.state.export_worker = export_worker
     app.state.jinja = build_jinja_env(str(TEMPLATES_DIR))
     register_filters(app.state.jinja)
     app.state.page_hooks = (unread_page_context,)

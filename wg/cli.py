@@ -251,7 +251,7 @@ def cmd_export_report(settings: Settings, args: argparse.Namespace) -> None:
                 raise UserError(f"no group with the address '{args.group}'")
             group_id = group.id or 0
         job = export_now(db, group_id, args.profile, args.format, settings.exports_dir, user_id=None,
-                         ip="cli", progress=progress)
+                         ip="cli", progress=progress, lease_seconds=settings.export_lease_seconds)
     finally:
         db.dispose()
     if job.status != "done":

@@ -35,6 +35,13 @@ def _seconds(name: str, value: str) -> int:
     return seconds
 
 
+def _positive_seconds(name: str, value: str) -> int:
+    seconds = _seconds(name, value)
+    if seconds < 1:
+        raise SettingsError(f"{name} must be a positive number of seconds, not {value!r}")
+    return seconds
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything wg can be told from outside; build one with :func:`load_settings`."""
@@ -52,6 +59,7 @@ class Settings:
     login_window_seconds: int = 15 * 60
     log_sql: bool = False
     reminder_interval: int = 300  # seconds between deadline-reminder sweeps; 0: no sweeps (the default in tests)
+    export_lease_seconds: int = 60  # an export job's lease; a job whose process stopped renewing it is retried
 
     @property
     def is_production(self) -> bool:
@@ -108,4 +116,6 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         log_sql=_bool("WG_LOG_SQL", env_vars.get("WG_LOG_SQL", "false")),
         reminder_interval=_seconds("WG_REMINDER_INTERVAL",
                                    env_vars.get("WG_REMINDER_INTERVAL", "0" if env == "test" else "300")),
+        export_lease_seconds=_positive_seconds("WG_EXPORT_LEASE_SECONDS",
+                                               env_vars.get("WG_EXPORT_LEASE_SECONDS", "60")),
     )

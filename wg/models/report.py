@@ -33,7 +33,14 @@ class ReportSettings(SQLModel, table=True):
 
 
 class Export(SQLModel, table=True):
-    """One export job and, once done, its file under the exports folder with its sha256."""
+    """One export job and, once done, its file under the exports folder with its sha256.
+
+    A job is ``queued``, then ``running`` under a lease (``lease_owner`` is the app process rendering it and
+    renews ``lease_until`` while it works; an expired lease means that process died), then ``done`` or
+    ``failed``. A job ``coalesced_into`` another one does not render: it takes the result of that identical job
+    (same group, report version, profile and format). ``queue_seconds`` is the wait from the request to the start
+    of the render that made its file; ``render_seconds`` that render's own time (0 for a stored file reused).
+    """
 
     __tablename__ = "exports"
 
@@ -43,7 +50,7 @@ class Export(SQLModel, table=True):
     profile: str = Field(max_length=20)
     format: str = Field(max_length=10)
     report_version: str = Field(default="", max_length=40, index=True)
-    status: str = Field(default="queued", max_length=20)
+    status: str = Field(default="queued", max_length=20, index=True)
     error: str = Field(default="", max_length=1000)
     path: str = Field(default="", max_length=500)
     sha256: str = Field(default="", max_length=64)
@@ -53,3 +60,9 @@ class Export(SQLModel, table=True):
     draft: bool = Field(default=True)
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     finished_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    started_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    queue_seconds: float | None = Field(default=None)
+    attempts: int = Field(default=0)
+    lease_owner: str = Field(default="", max_length=100)
+    lease_until: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    coalesced_into: int | None = Field(default=None, foreign_key="exports.id", index=True, ondelete="SET NULL")

@@ -44,8 +44,8 @@ def _exports_context(db: Session, ctx: GroupContext) -> dict[str, Any]:
                    .where(Export.group_id == ctx.group_id).order_by(col(Export.id).desc()).limit(100)).all()
     settings = report_settings(db, ctx.group)
     return {"group": ctx.group, "actor": ctx.actor, "rows": rows, "settings": settings,
-            "busy": any(e.status in {"queued", "running"} and not exports.is_stale(e) for e, _ in rows),
-            "is_stale": exports.is_stale,
+            "busy": any(e.status in exports.ACTIVE for e, _ in rows),
+            "is_interrupted": exports.is_interrupted, "max_attempts": exports.MAX_ATTEMPTS,
             "can_export": can_export(ctx.actor), "can_finalise": can_finalise_report(ctx.actor),
             "can_edit_front_matter": can_edit_front_matter(ctx.actor), "open_sections": _open_sections(db, ctx)}
 
@@ -82,8 +82,9 @@ class ReportPages(Controller):
             return render(request, "exports/exports.html",
                           {**_exports_context(db, ctx), "errors": {"format": str(exc)}}, status_code=422)
         database: Database = request.app.state.db
-        job_id = exports.start_export(database, ctx.group, profile, fmt, settings_of(request).exports_dir,
-                                      ctx.user.id, client_ip(request))
+        worker: exports.ExportWorker = request.app.state.export_worker
+        job_id = exports.start_export(database, ctx.group, profile, fmt, ctx.user.id, client_ip(request),
+                                      wake=worker.wake)
         return see_other(request, f"/g/{ctx.group.slug}/exports?started={job_id}")
 
     @get("/exports/{export_id:int}/file", sync_to_thread=True)

@@ -48,6 +48,7 @@ FailureReason = Literal["timeout", "memory", "crash"]
 EXIT_OUT_OF_MEMORY = 3
 EXIT_RENDER_ERROR = 4
 EXIT_BAD_INPUT = 5
+EXIT_ORPHANED = 6  # the parent died (kill -9 of the app process): nobody is waiting for the PDF
 
 _STDERR_TAIL = 2000
 
@@ -278,6 +279,20 @@ def _limit_self(memory_mb: int, cpu_seconds: int) -> None:
     os.nice(RENDER_NICENESS)
 
 
+def _exit_with_parent() -> None:
+    """Leave at once when the parent dies (the app process was killed): the child leads its own session, so it
+    would otherwise render for nobody until its CPU limit, on a machine that is restarting the app."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.25)
+            if os.getppid() != parent:
+                os._exit(EXIT_ORPHANED)
+
+    threading.Thread(target=watch, name="wg-sandbox-parent-watch", daemon=True).start()
+
+
 def _warm_up() -> None:
     """Import the renderer and print a small built-in report (Latin, Japanese and Korean text, a footnote), so the
     real render finds WeasyPrint imported and its fonts loaded. The output is thrown away."""
@@ -297,7 +312,8 @@ def _warm_up() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Child entry point: pickled snapshot on stdin → PDF on stdout (exit 3: out of memory, 4: error, 5: bad input).
+    """Child entry point: pickled snapshot on stdin → PDF on stdout (exit 3: out of memory, 4: error, 5: bad input,
+    6: the parent died).
 
     ``--warm``: warm up (``_warm_up``) before reading stdin; the parent starts such a child ahead of time.
     """
@@ -307,6 +323,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warm", action="store_true")
     args = parser.parse_args(argv)
     _limit_self(args.memory_mb, args.cpu_seconds)
+    _exit_with_parent()
     try:
         if args.warm:
             _warm_up()
