@@ -30,6 +30,7 @@ from wg.features.drafting.controllers import DraftingPages, RecommendationTarget
 from wg.features.drafting.rendering import register_filters
 from wg.features.groups.api import GroupApi, SessionApi
 from wg.features.groups.controllers import AdminPages, GroupPages
+from wg.features.report.api import ExportApi
 from wg.features.report.controllers import ReportPages
 from wg.features.report.exports import ExportWorker
 from wg.features.review.api import InboxApi, ReviewApi
@@ -124,6 +125,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Litestar:
             RecommendationTargetApi,
             ReviewApi,
             InboxApi,
+            ExportApi,
             create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
         ],
         dependencies={"db": Provide(provide_db)},

@@ -178,6 +178,7 @@ CASES: tuple[Case, ...] = (
          json=lambda w: {"resolved": True}),
     Case("B's comment located (API)", ORG, "GET", lambda w: f"{A}/comments/{w.b.rec_comment}", 404),
     Case("B's export downloaded", ORG, "GET", lambda w: f"{G}/exports/{w.b.export}/file", 404),
+    Case("B's export shown (API)", ORG, "GET", lambda w: f"{A}/exports/{w.b.export}", 404),
 )
 
 

@@ -217,6 +217,8 @@ MATRIX: dict[tuple[str, str], dict[str, Status]] = {
     ("GET", A + "/comments/{comment_id:int}"): READ_API,
     # --- API: review -------------------------------------------------------------------------------------------
     ("GET", A + "/review"): READ_API,
+    ("GET", A + "/exports"): READ_API,
+    ("GET", A + "/exports/{export_id:int}"): READ_API,
     ("GET", A + "/recommendations/{number:int}/review"): READ_API,
     ("POST", A + "/recommendations/{number:int}/submit"): api(200, 200, 200, 200, 403),
     ("POST", A + "/recommendations/{number:int}/decisions"): api(403, 200, 200, 403, 403),

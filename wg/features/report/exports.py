@@ -465,12 +465,18 @@ class ExportWorker:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._users = 0  # start/stop pairs (a test opens several clients, each runs the app's startup and shutdown)
+        self._lock = threading.Lock()
 
     def start(self) -> None:
-        """Start the thread (once)."""
-        if self._thread is None:
+        """Start the thread, unless it runs already."""
+        with self._lock:
+            self._users += 1
+            if self._thread is not None and self._thread.is_alive():
+                return
             self.owner = process_owner()
-            self._thread = threading.Thread(target=self._run, name="wg-exports", daemon=True)
+            self._stop = threading.Event()
+            self._thread = threading.Thread(target=self._run, args=(self._stop,), name="wg-exports", daemon=True)
             self._thread.start()
 
     def wake(self) -> None:
@@ -479,10 +485,14 @@ class ExportWorker:
 
     def stop(self, timeout: float = 5) -> None:
         """Stop after the current job (waiting at most ``timeout`` seconds; its lease then runs out if it is cut)."""
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=timeout)
+        with self._lock:
+            self._users = max(0, self._users - 1)
+            if self._users or self._thread is None:
+                return
+            thread, self._thread = self._thread, None
+            self._stop.set()
+            self._wake.set()
+        thread.join(timeout=timeout)
 
     def step(self) -> bool:
         """Recover expired jobs, then run the next queued one; False when there was nothing to run."""
@@ -497,8 +507,8 @@ class ExportWorker:
             fail_job(self.database, job_id, self.owner, self.exports_dir)
         return True
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
+    def _run(self, stop: threading.Event) -> None:
+        while not stop.is_set():
             self._wake.clear()
             try:
                 if self.step():
