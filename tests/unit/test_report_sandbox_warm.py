@@ -30,7 +30,7 @@ def _no_foreign_renders() -> Iterator[None]:
     """Each test owns this process's renderer children: export jobs that earlier tests in this worker process left
     running in the background would take or replace the warm child. Wait for them, then start with none."""
     for thread in threading.enumerate():
-        if thread.name.startswith("export-"):
+        if thread.name.startswith(("export-", "wg-exports")):  # a job's render, or an app's export worker
             thread.join(timeout=60)
     discard_spare()
     yield

@@ -176,10 +176,11 @@ def reusable(db: Session, group_id: int, profile: str, fmt: str, version: str) -
 
 
 def in_flight(db: Session, group_id: int, profile: str, fmt: str, version: str) -> Export | None:
-    """A queued or rendering job for exactly this report version that renders itself (not a coalesced one)."""
+    """A queued job, or one rendering under a live lease, for exactly this report version that renders itself."""
+    alive = or_(col(Export.status) == "queued", col(Export.lease_until) >= utcnow())
     return db.exec(select(Export).where(Export.group_id == group_id, Export.profile == profile,
                                         Export.format == fmt, Export.report_version == version,
-                                        col(Export.status).in_(ACTIVE), col(Export.coalesced_into).is_(None))
+                                        col(Export.status).in_(ACTIVE), col(Export.coalesced_into).is_(None), alive)
                    .order_by(col(Export.id))).first()
 
 
