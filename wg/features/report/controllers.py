@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Response, get, post
 from litestar.datastructures import UploadFile
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import File
@@ -32,8 +32,6 @@ from wg.models import Export, ReportLogo, User, utcnow
 from wg.policy import can_edit_front_matter, can_export, can_finalise_report, can_view_exports
 
 FormBody = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
-# The front-matter form carries a file (the logo); a multipart body parser also reads URL-encoded forms.
-UploadBody = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 LINES = {"title": ("the title", 300, True), "subtitle": ("the subtitle", 300, False),
          "series_line": ("the series line", 300, False), "date_line": ("the date line", 100, False),
          "advisers_heading": ("the heading of the advisers' list", 60, False)}
@@ -55,6 +53,12 @@ def _exports_context(db: Session, ctx: GroupContext) -> dict[str, Any]:
             "is_stale": exports.is_stale,
             "can_export": can_export(ctx.actor), "can_finalise": can_finalise_report(ctx.actor),
             "can_edit_front_matter": can_edit_front_matter(ctx.actor), "open_sections": _open_sections(db, ctx)}
+
+
+async def provide_form_with_files(request: AnyRequest) -> dict[str, Any]:
+    """The posted form, multipart (with the logo file) or URL-encoded alike: field name → its last value."""
+    form = await request.form()
+    return dict(form.items())
 
 
 def _field(data: dict[str, Any], name: str) -> str:
@@ -136,29 +140,30 @@ class ReportPages(Controller):
         values = {k: getattr(settings, k) for k in (*LINES, *TEXTS, "paper_size")}
         return render(request, "exports/front_matter.html", _front_matter_context(db, ctx, values, {}, saved))
 
-    @post("/report/settings", sync_to_thread=True)
-    def save_front_matter(self, request: AnyRequest, db: DbSession, ctx: Group, data: UploadBody) -> Response[Any]:
+    @post("/report/settings", sync_to_thread=True, dependencies={"form": Provide(provide_form_with_files)})
+    def save_front_matter(self, request: AnyRequest, db: DbSession, ctx: Group,
+                          form: NamedDependency[dict[str, Any]]) -> Response[Any]:
         """Save the front and back matter and the logo; mistakes come back beside their fields with the text kept."""
         if not can_edit_front_matter(ctx.actor):
             raise NotAllowed("Only organizers edit the front matter.")
         values: dict[str, str] = {}
         errors: dict[str, str] = {}
         for name, (label, limit, required) in LINES.items():
-            values[name] = clean_line(_field(data, name))
+            values[name] = clean_line(_field(form, name))
             check = check_required if required else check_optional
             if problem := check(values[name], label, limit):
                 errors[name] = problem
         for name in TEXTS:
-            values[name] = strip_controls(_field(data, name)).strip()
+            values[name] = strip_controls(_field(form, name)).strip()
             if len(values[name]) > MAX_FRONT_TEXT:
                 errors[name] = f"Keep it to {MAX_FRONT_TEXT:,} characters (it has {len(values[name]):,})."
-        values["paper_size"] = _field(data, "paper_size") or "A4"
+        values["paper_size"] = _field(form, "paper_size") or "A4"
         if values["paper_size"] not in {"A4", "Letter"}:
             errors["paper_size"] = "Choose A4 or US Letter."
         values["advisers_heading"] = values["advisers_heading"] or DEFAULT_ADVISERS_HEADING
         new_logo: CleanImage | None = None
-        upload = data.get("logo")
-        remove_logo = _field(data, "remove_logo") == "yes"
+        upload = form.get("logo")
+        remove_logo = _field(form, "remove_logo") == "yes"
         if isinstance(upload, UploadFile) and (upload.filename or "").strip():
             raw = upload.file.read(MAX_IMAGE_BYTES + 1)
             try:
