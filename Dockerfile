@@ -1,4 +1,6 @@
 # wg web app. Pango (for WeasyPrint) and Noto CJK fonts (Japanese and Korean in reports) come from Debian.
+# LibreOffice Writer (no GUI) and poppler-utils paginate each DOCX export so its contents carry page numbers
+# (wg/features/report/docx_toc.py, docs/decisions.md); without them DOCX contents list headings without numbers.
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -11,6 +13,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
       fonts-noto-cjk fonts-dejavu-core postgresql-client \
+      libreoffice-writer-nogui poppler-utils \
  && rm -rf /var/lib/apt/lists/*
 
 RUN useradd --system --create-home --home-dir /home/wg wg \

@@ -269,8 +269,8 @@ def _many(doc: Doc) -> None:
 
 
 BAD: list[tuple[str, Mutation, dict[str, str]]] = [
-    ("wrong version", _set(["version"], 2), {"version": "version 1"}),
-    ("version as text", _set(["version"], "1"), {"version": "version 1"}),
+    ("wrong version", _set(["version"], 3), {"version": "versions 1, 2"}),
+    ("version as text", _set(["version"], "1"), {"version": "versions 1, 2"}),
     ("wrong format name", _set(["format"], "something-else"), {"format": "not a wg archive"}),
     ("missing display name", _delete(["members", 0, "display_name"]),
      {"members[0].display_name": "Required field is missing"}),

@@ -6,7 +6,7 @@ from wg.models.base import UTCDateTime, utcnow
 from wg.models.drafting import Comment, Mention, Recommendation, Revision, Section
 from wg.models.enums import AttributionMode, ConsensusRule, GroupState, Role
 from wg.models.groups import Membership, Subgroup, SubgroupMember, WorkingGroup
-from wg.models.report import Export, ReportSettings
+from wg.models.report import Export, ReportLogo, ReportSettings
 from wg.models.review import Notification, Position, ReviewEvent
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "Position",
     "Membership",
     "Recommendation",
+    "ReportLogo",
     "ReportSettings",
     "ReviewEvent",
     "Revision",

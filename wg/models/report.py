@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Column, Text, UniqueConstraint
+from sqlalchemy import Column, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from wg.models.base import UTCDateTime, utcnow
@@ -27,8 +27,30 @@ class ReportSettings(SQLModel, table=True):
     executive_summary: str = Field(default="", sa_column=Column(Text, nullable=False))
     disclaimer: str = Field(default="", sa_column=Column(Text, nullable=False))
     paper_size: str = Field(default="A4", max_length=10)
+    about_host: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    funders: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    advisers_heading: str = Field(default="Advisers", max_length=60, sa_column_kwargs={"server_default": "Advisers"})
     finalised_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     finalised_by: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ReportLogo(SQLModel, table=True):
+    """The host organisation's logo for the report's cover: a re-encoded PNG or a sanitised SVG (wg.lib.images).
+
+    A table of its own so that the front-matter row, read on many pages, never carries the image's bytes.
+    """
+
+    __tablename__ = "report_logos"
+    __table_args__ = (UniqueConstraint("group_id", name="uq_report_logos_group"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="working_groups.id", ondelete="CASCADE")
+    media_type: str = Field(max_length=40)
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    width_px: int = Field(default=0)
+    height_px: int = Field(default=0)
+    sha256: str = Field(default="", max_length=64)
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

@@ -7,7 +7,10 @@ names every bad field by its JSON path (``sections[2].recommendations[0].revisio
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
+import hashlib
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -26,6 +29,7 @@ from wg.features.review.operations import MAX_NOTE as MAX_REVIEW_NOTE
 from wg.features.review.operations import MAX_POSITION_TEXT
 from wg.lib.errors import ValidationFailed
 from wg.lib.fields import check_country, check_email, check_role, check_slug, normalise_email
+from wg.lib.images import MAX_IMAGE_BYTES, PNG, SVG, CleanImage, ImageRejected, clean_logo
 from wg.models import (
     AttributionMode,
     Comment,
@@ -35,6 +39,7 @@ from wg.models import (
     Mention,
     Position,
     Recommendation,
+    ReportLogo,
     ReportSettings,
     ReviewEvent,
     Revision,
@@ -48,13 +53,20 @@ from wg.models import (
 )
 
 FORMAT_NAME = "wg-archive"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+# Version 2 added the report's back matter, the advisers' heading and the logo (docs/archive-format.md); version-1
+# documents are still read.
+READABLE_VERSIONS = (1, 2)
 # Integer columns are 32-bit on PostgreSQL.
 MAX_INT = 2_147_483_647
 # The same limits the front-matter form applies (wg.features.report.controllers, which this module must not import).
 MAX_FRONT_LINE = 300
 MAX_DATE_LINE = 100
 MAX_FRONT_TEXT = 20_000
+MAX_ADVISERS_HEADING = 60
+DEFAULT_ADVISERS_HEADING = "Advisers"
+# Base64 of the largest logo the form accepts.
+MAX_LOGO_BASE64 = (MAX_IMAGE_BYTES + 2) // 3 * 4
 MAX_MANDATE = 5000
 MAX_TARGET = 40
 MAX_FINGERPRINT = 2000
@@ -205,6 +217,10 @@ class ReportDoc:
     finalised_at: dt.datetime | None
     finalised_by: str | None
     updated_at: dt.datetime | None
+    about_host: str = ""
+    funders: str = ""
+    advisers_heading: str = DEFAULT_ADVISERS_HEADING
+    logo: CleanImage | None = None
 
 
 @dataclass(frozen=True)
@@ -281,6 +297,7 @@ def export_archive(db: Session, group: WorkingGroup) -> dict[str, Any]:
         col(Mention.comment_id).in_([c.id for c in comments]))).all() if comments else []
     positions = db.exec(select(Position).where(Position.group_id == gid).order_by(col(Position.id))).all()
     report = db.exec(select(ReportSettings).where(ReportSettings.group_id == gid)).first()
+    logo = db.exec(select(ReportLogo).where(ReportLogo.group_id == gid)).first() if report is not None else None
 
     # Everyone the history names: members first, then whoever else (removed members, administrators).
     users: dict[int, User] = {u.id or 0: u for _, u in memberships}
@@ -362,7 +379,11 @@ def export_archive(db: Session, group: WorkingGroup) -> dict[str, Any]:
                        "foreword": report.foreword, "executive_summary": report.executive_summary,
                        "disclaimer": report.disclaimer, "paper_size": report.paper_size,
                        "finalised_at": iso(report.finalised_at), "finalised_by": email(report.finalised_by),
-                       "updated_at": iso(report.updated_at)}
+                       "updated_at": iso(report.updated_at), "about_host": report.about_host,
+                       "funders": report.funders, "advisers_heading": report.advisers_heading,
+                       "logo": None if logo is None else {
+                           "media_type": logo.media_type, "width_px": logo.width_px, "height_px": logo.height_px,
+                           "data_base64": base64.b64encode(logo.data).decode("ascii")}}
     return {
         "format": FORMAT_NAME,
         "version": FORMAT_VERSION,
@@ -567,6 +588,8 @@ _REPORT_LINES = {"title": MAX_FRONT_LINE, "subtitle": MAX_FRONT_LINE, "series_li
                  "date_line": MAX_DATE_LINE}
 _REPORT_TEXTS = ("acknowledgements", "foreword", "executive_summary", "disclaimer")
 _REPORT_FIELDS = (*_REPORT_LINES, *_REPORT_TEXTS, "paper_size", "finalised_at", "finalised_by", "updated_at")
+_REPORT_FIELDS_V2 = (*_REPORT_FIELDS, "about_host", "funders", "advisers_heading", "logo")
+_LOGO_FIELDS = ("media_type", "width_px", "height_px", "data_base64")
 _REVISION_FIELDS = ("rev_no", "parent_rev_no", "merged_rev_no", "restored_from", "author", "created_at", "title",
                     "text", "note")
 _EVENT_FIELDS = ("kind", "rev_no", "actor", "note", "deadline", "fingerprint", "created_at")
@@ -592,6 +615,7 @@ class _Checker:
         # broken entry: references are then left unchecked until the list itself is fixed.
         self.people_known = True
         self.subgroups_known = True
+        self.version = FORMAT_VERSION
 
     # People ---------------------------------------------------------------------------------------------------
 
@@ -703,17 +727,48 @@ class _Checker:
 
     def report(self, raw: Any, path: str) -> ReportDoc:
         r = self.r
-        o = r.obj(raw, path, _REPORT_FIELDS)
+        o = r.obj(raw, path, _REPORT_FIELDS if self.version == 1 else _REPORT_FIELDS_V2)
         lines = {k: r.string(o, k, path, limit) for k, limit in _REPORT_LINES.items()}
         texts = {k: r.string(o, k, path, MAX_FRONT_TEXT, one_line=False) for k in _REPORT_TEXTS}
         finalised_at = r.when(o, "finalised_at", path, required=False, nullable=True)
         finalised_by = self.ref_field(o, "finalised_by", path, required=False)
         if finalised_by and finalised_at is None:
             r.fail(_at(path, "finalised_by"), "Only a finalised report (finalised_at set) has finalised_by.")
+        heading = r.string(o, "advisers_heading", path, MAX_ADVISERS_HEADING) or DEFAULT_ADVISERS_HEADING
         return ReportDoc(**lines, **texts,
                          paper_size=r.choice(o, "paper_size", path, PAPER_SIZES, required=False, default="A4"),
                          finalised_at=finalised_at, finalised_by=finalised_by,
-                         updated_at=r.when(o, "updated_at", path, required=False))
+                         updated_at=r.when(o, "updated_at", path, required=False),
+                         about_host=r.string(o, "about_host", path, MAX_FRONT_TEXT, one_line=False),
+                         funders=r.string(o, "funders", path, MAX_FRONT_TEXT, one_line=False),
+                         advisers_heading=heading,
+                         logo=self.logo(o["logo"], _at(path, "logo")) if o.get("logo") is not None else None)
+
+    def logo(self, raw: Any, path: str) -> CleanImage | None:
+        """The cover logo: an archive is untrusted, so its image passes the same gate as an upload."""
+        r = self.r
+        o = r.obj(raw, path, _LOGO_FIELDS)
+        media_type = r.choice(o, "media_type", path, (PNG, SVG))
+        encoded = r.string(o, "data_base64", path, MAX_LOGO_BASE64, required=True)
+        sizes = {k: r.integer(o, k, path, required=False) for k in ("width_px", "height_px")}
+        if not isinstance(raw, dict) or not isinstance(o.get("data_base64"), str) or len(encoded) > MAX_LOGO_BASE64:
+            return None
+        try:
+            data = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError):
+            r.fail(_at(path, "data_base64"), "Expected the image's bytes in standard base64.")
+            return None
+        try:
+            image = clean_logo(data)
+        except ImageRejected as problem:
+            r.fail(_at(path, "data_base64"), str(problem))
+            return None
+        if media_type and image.media_type != media_type:
+            r.fail(_at(path, "media_type"), f"The image is {image.media_type}, not {media_type}.")
+        for key, value in (("width_px", image.width_px), ("height_px", image.height_px)):
+            if sizes[key] is not None and sizes[key] != value:
+                r.fail(_at(path, key), f"The image is {value} pixels, not {sizes[key]}.")
+        return image
 
     def subgroup(self, raw: Any, path: str) -> SubgroupDoc:
         r = self.r
@@ -919,11 +974,13 @@ class _Checker:
         version = o.get("version", _MISSING)
         if version is _MISSING:
             r.fail("version", "Required field is missing.")
-        elif isinstance(version, bool) or version != FORMAT_VERSION:
-            r.fail("version", f"This wg reads version {FORMAT_VERSION} of the archive format, not {version!r}.")
+        elif isinstance(version, bool) or version not in READABLE_VERSIONS:
+            r.fail("version", f"This wg reads versions {', '.join(map(str, READABLE_VERSIONS))} of the archive "
+                              f"format, not {version!r}.")
         if r.errors:
-            # Another format or version: checking its fields against version 1 would only add noise.
+            # Another format or version: checking its fields against ours would only add noise.
             raise ValidationFailed(r.errors)
+        self.version = version
         r.when(o, "exported_at", "", required=False)
         self.people_known = isinstance(o.get("members"), list) and isinstance(o.get("former_members", []), list)
         # A person entry without a readable e-mail turns reference checks off (see ``reference``).
@@ -1001,7 +1058,13 @@ def restore_archive(db: Session, doc: ArchiveDoc, slug: str | None = None) -> Im
                               date_line=rep.date_line, acknowledgements=rep.acknowledgements,
                               foreword=rep.foreword, executive_summary=rep.executive_summary,
                               disclaimer=rep.disclaimer, paper_size=rep.paper_size, finalised_at=rep.finalised_at,
-                              finalised_by=uid(rep.finalised_by), updated_at=rep.updated_at or utcnow()))
+                              finalised_by=uid(rep.finalised_by), updated_at=rep.updated_at or utcnow(),
+                              about_host=rep.about_host, funders=rep.funders,
+                              advisers_heading=rep.advisers_heading))
+        if rep.logo is not None:
+            db.add(ReportLogo(group_id=gid, media_type=rep.logo.media_type, data=rep.logo.data,
+                              width_px=rep.logo.width_px, height_px=rep.logo.height_px,
+                              sha256=hashlib.sha256(rep.logo.data).hexdigest()))
     for m in doc.members:
         db.add(Membership(group_id=gid, user_id=uid(m.person.email) or 0, role=m.role,
                           listed_in_report=m.listed_in_report, created_at=m.joined_at or utcnow()))

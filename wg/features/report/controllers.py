@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from pathlib import Path
 from typing import Annotated, Any
 
 from litestar import Controller, Response, get, post
-from litestar.di import Provide
+from litestar.datastructures import UploadFile
+from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import File
@@ -16,21 +19,23 @@ from wg.db import Database
 from wg.features.audit.log import record
 from wg.features.groups.context import GroupContext
 from wg.features.report import exports
-from wg.features.report.loader import report_settings
+from wg.features.report.loader import DEFAULT_ADVISERS_HEADING, report_logo, report_settings
 from wg.features.report.snapshot import DEFAULT_DISCLAIMER
 from wg.features.review.queries import review_board
 from wg.features.review.state import SectionState
 from wg.lib.deps import DbSession, Group, provide_group, provide_user
 from wg.lib.errors import NotAllowed, not_found
 from wg.lib.fields import check_optional, check_required, clean_line, strip_controls
+from wg.lib.images import MAX_IMAGE_BYTES, CleanImage, ImageRejected, clean_logo
 from wg.lib.web import AnyRequest, client_ip, is_htmx, render, see_other, settings_of
-from wg.models import Export, User, utcnow
+from wg.models import Export, ReportLogo, User, utcnow
 from wg.policy import can_edit_front_matter, can_export, can_finalise_report, can_view_exports
 
 FormBody = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 LINES = {"title": ("the title", 300, True), "subtitle": ("the subtitle", 300, False),
-         "series_line": ("the series line", 300, False), "date_line": ("the date line", 100, False)}
-TEXTS = ("acknowledgements", "foreword", "executive_summary", "disclaimer")
+         "series_line": ("the series line", 300, False), "date_line": ("the date line", 100, False),
+         "advisers_heading": ("the heading of the advisers' list", 60, False)}
+TEXTS = ("acknowledgements", "foreword", "executive_summary", "disclaimer", "about_host", "funders")
 MAX_FRONT_TEXT = 20_000
 
 
@@ -48,6 +53,28 @@ def _exports_context(db: Session, ctx: GroupContext) -> dict[str, Any]:
             "is_interrupted": exports.is_interrupted, "max_attempts": exports.MAX_ATTEMPTS,
             "can_export": can_export(ctx.actor), "can_finalise": can_finalise_report(ctx.actor),
             "can_edit_front_matter": can_edit_front_matter(ctx.actor), "open_sections": _open_sections(db, ctx)}
+
+
+async def provide_form_with_files(request: AnyRequest) -> dict[str, Any]:
+    """The posted form, multipart (with the logo file) or URL-encoded alike: field name → its last value."""
+    form = await request.form()
+    return dict(form.items())
+
+
+def _field(data: dict[str, Any], name: str) -> str:
+    """A text field of the form (an uploaded file where text is expected counts as empty)."""
+    value = data.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def _front_matter_context(db: Session, ctx: GroupContext, values: dict[str, str], errors: dict[str, str],
+                          saved: bool) -> dict[str, Any]:
+    """The front-matter form: the values (as typed, when re-shown with errors) and the stored logo's preview."""
+    logo = report_logo(db, ctx.group)
+    preview = (f"data:{logo.media_type};base64,{base64.b64encode(logo.data).decode('ascii')}"
+               if logo is not None else "")
+    return {"group": ctx.group, "actor": ctx.actor, "values": values, "errors": errors, "saved": saved,
+            "logo": logo, "logo_preview": preview, "max_logo_mb": MAX_IMAGE_BYTES // 1_000_000}
 
 
 class ReportPages(Controller):
@@ -112,40 +139,59 @@ class ReportPages(Controller):
             raise NotAllowed("Only organizers edit the front matter.")
         settings = report_settings(db, ctx.group)
         values = {k: getattr(settings, k) for k in (*LINES, *TEXTS, "paper_size")}
-        return render(request, "exports/front_matter.html", {"group": ctx.group, "actor": ctx.actor,
-                                                             "values": values, "errors": {}, "saved": saved})
+        return render(request, "exports/front_matter.html", _front_matter_context(db, ctx, values, {}, saved))
 
-    @post("/report/settings", sync_to_thread=True)
-    def save_front_matter(self, request: AnyRequest, db: DbSession, ctx: Group, data: FormBody) -> Response[Any]:
-        """Save the front matter; mistakes come back beside their fields with the text kept."""
+    @post("/report/settings", sync_to_thread=True, dependencies={"form": Provide(provide_form_with_files)})
+    def save_front_matter(self, request: AnyRequest, db: DbSession, ctx: Group,
+                          form: NamedDependency[dict[str, Any]]) -> Response[Any]:
+        """Save the front and back matter and the logo; mistakes come back beside their fields with the text kept."""
         if not can_edit_front_matter(ctx.actor):
             raise NotAllowed("Only organizers edit the front matter.")
         values: dict[str, str] = {}
         errors: dict[str, str] = {}
         for name, (label, limit, required) in LINES.items():
-            values[name] = clean_line(data.get(name))
+            values[name] = clean_line(_field(form, name))
             check = check_required if required else check_optional
             if problem := check(values[name], label, limit):
                 errors[name] = problem
         for name in TEXTS:
-            values[name] = strip_controls(str(data.get(name) or "")).strip()
+            values[name] = strip_controls(_field(form, name)).strip()
             if len(values[name]) > MAX_FRONT_TEXT:
                 errors[name] = f"Keep it to {MAX_FRONT_TEXT:,} characters (it has {len(values[name]):,})."
-        values["paper_size"] = str(data.get("paper_size") or "A4")
+        values["paper_size"] = _field(form, "paper_size") or "A4"
         if values["paper_size"] not in {"A4", "Letter"}:
             errors["paper_size"] = "Choose A4 or US Letter."
+        values["advisers_heading"] = values["advisers_heading"] or DEFAULT_ADVISERS_HEADING
+        new_logo: CleanImage | None = None
+        upload = form.get("logo")
+        remove_logo = _field(form, "remove_logo") == "yes"
+        if isinstance(upload, UploadFile) and (upload.filename or "").strip():
+            raw = upload.file.read(MAX_IMAGE_BYTES + 1)
+            try:
+                new_logo = clean_logo(raw)
+            except ImageRejected as problem:
+                errors["logo"] = f"{problem} The rest of the form is kept: choose the logo again."
         if errors:
-            return render(request, "exports/front_matter.html", {"group": ctx.group, "actor": ctx.actor,
-                                                                 "values": values, "errors": errors,
-                                                                 "saved": False}, status_code=422)
+            return render(request, "exports/front_matter.html",
+                          _front_matter_context(db, ctx, values, errors, False), status_code=422)
         settings = report_settings(db, ctx.group, create=True)
         for name, value in values.items():
             setattr(settings, name, value)
         settings.disclaimer = settings.disclaimer or DEFAULT_DISCLAIMER
         settings.updated_at = utcnow()
         db.add(settings)
+        logo = report_logo(db, ctx.group)
+        if new_logo is not None:
+            logo = logo or ReportLogo(group_id=ctx.group_id, media_type=new_logo.media_type, data=b"")
+            logo.media_type, logo.data = new_logo.media_type, new_logo.data
+            logo.width_px, logo.height_px = new_logo.width_px, new_logo.height_px
+            logo.sha256, logo.updated_at = hashlib.sha256(new_logo.data).hexdigest(), utcnow()
+            db.add(logo)
+        elif remove_logo and logo is not None:
+            db.delete(logo)
         record(db, "report.front_matter_saved", actor_id=ctx.user.id, group_id=ctx.group_id,
-               object_type="report", object_id=ctx.group_id, ip=client_ip(request))
+               object_type="report", object_id=ctx.group_id, ip=client_ip(request),
+               logo="replaced" if new_logo is not None else "removed" if remove_logo and logo is not None else "kept")
         db.commit()
         return see_other(request, f"/g/{ctx.group.slug}/report/settings?saved=true")
 

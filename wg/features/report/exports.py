@@ -33,6 +33,7 @@ from sqlmodel import Session, col, select
 from wg.db import Database
 from wg.features.audit.log import record
 from wg.features.report.docx import render_docx
+from wg.features.report.docx_toc import fill_toc_page_numbers
 from wg.features.report.loader import load_snapshot
 from wg.features.report.sandbox import RenderFailed, render_pdf_sandboxed
 from wg.features.report.snapshot import Profile, ReportSnapshot
@@ -58,7 +59,7 @@ UNEXPECTED = "The export failed unexpectedly."
 _one_render = threading.Semaphore(1)
 _TOKEN = secrets.token_hex(4)  # tells a restarted process from its predecessor with the same pid (pid 1 in Docker)
 _RENDERER_FILES = ("templates/report/report.html", "templates/report/report.css", "wg/features/report/pdf.py",
-                   "wg/features/report/docx.py", "wg/lib/markdown.py")
+                   "wg/features/report/docx.py", "wg/features/report/docx_toc.py", "wg/lib/markdown.py")
 _renderer_fingerprint: str | None = None
 
 
@@ -99,11 +100,12 @@ class Rendered:
 
 
 def render(snapshot: ReportSnapshot, fmt: str) -> bytes:
-    """The bytes of one export (PDF in the sandbox, DOCX in this process: it is pure and quick)."""
+    """The bytes of one export (PDF in the sandbox; DOCX in this process, then its contents' page numbers from
+    LibreOffice's pagination in a child process: wg.features.report.docx_toc)."""
     if fmt == "pdf":
         return render_pdf_sandboxed(snapshot, timeout_s=PDF_TIMEOUT_S, keep_warm=True)
     if fmt == "docx":
-        return render_docx(snapshot)
+        return fill_toc_page_numbers(render_docx(snapshot))
     raise ExportError(f"Unknown format {fmt!r}: choose pdf or docx.")
 
 

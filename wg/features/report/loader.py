@@ -3,6 +3,8 @@ queries, whatever the size of the report)."""
 
 from __future__ import annotations
 
+import base64
+
 from sqlalchemy import tuple_
 from sqlmodel import Session, col, select
 
@@ -16,6 +18,7 @@ from wg.features.report.snapshot import (
     PaperSize,
     Profile,
     RecommendationSnap,
+    ReportImage,
     ReportSnapshot,
     RosterPerson,
     SectionSnap,
@@ -24,9 +27,10 @@ from wg.features.review.consensus import additional_views
 from wg.features.review.queries import review_board
 from wg.features.review.state import RecState
 from wg.lib.countries import country_name
-from wg.models import ReportSettings, Revision, Role, WorkingGroup
+from wg.models import ReportLogo, ReportSettings, Revision, Role, WorkingGroup
 
 _LANG = {"JP": "ja", "KR": "ko", "KP": "ko", "CN": "zh", "TW": "zh"}
+DEFAULT_ADVISERS_HEADING = "Advisers"
 LISTED_ROLES = {Role.MEMBER.value: "", Role.CO_CHAIR.value: "Co-chair"}
 
 
@@ -41,15 +45,29 @@ def report_settings(db: Session, group: WorkingGroup, create: bool = False) -> R
     return found
 
 
-def front_matter(settings: ReportSettings, group: WorkingGroup) -> FrontMatter:
-    """The front matter as renderers see it."""
+def report_logo(db: Session, group: WorkingGroup) -> ReportLogo | None:
+    """The group's cover logo (already cleaned when it was stored), or None."""
+    return db.exec(select(ReportLogo).where(ReportLogo.group_id == group.id)).first()
+
+
+def report_image(logo: ReportLogo | None) -> ReportImage | None:
+    """A stored logo as renderers see it."""
+    if logo is None:
+        return None
+    return ReportImage(media_type=logo.media_type, data_base64=base64.b64encode(logo.data).decode("ascii"),
+                       width_px=logo.width_px, height_px=logo.height_px)
+
+
+def front_matter(settings: ReportSettings, group: WorkingGroup, logo: ReportLogo | None = None) -> FrontMatter:
+    """The front matter (and back matter) as renderers see it."""
     paper: PaperSize = "Letter" if settings.paper_size == "Letter" else "A4"
     return FrontMatter(
         title=settings.title or group.name, subtitle=settings.subtitle, series_line=settings.series_line,
         host_organisation=group.host_organisation, date_line=settings.date_line,
         acknowledgements=settings.acknowledgements, foreword=settings.foreword,
         executive_summary=settings.executive_summary, disclaimer=settings.disclaimer or DEFAULT_DISCLAIMER,
-        paper_size=paper)
+        paper_size=paper, logo=report_image(logo), about_host=settings.about_host, funders=settings.funders,
+        advisers_heading=settings.advisers_heading or DEFAULT_ADVISERS_HEADING)
 
 
 def _roster(db: Session, group: WorkingGroup) -> tuple[CountryRoster, ...]:
@@ -120,6 +138,7 @@ def load_snapshot(db: Session, group: WorkingGroup, profile: Profile) -> ReportS
             comment_count=section_comments.get(sid, 0), recommendations=tuple(recs)))
     return ReportSnapshot(
         group_slug=group.slug, group_name=group.name, profile=profile, draft=settings.finalised_at is None,
-        front=front_matter(settings, group), roster=_roster(db, group), sections=tuple(sections),
+        front=front_matter(settings, group, report_logo(db, group)), roster=_roster(db, group),
+        sections=tuple(sections),
         attribution_mode=group.attribution_mode, consensus_rule=group.consensus_rule,
         open_items=0 if public else open_items)

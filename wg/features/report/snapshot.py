@@ -25,6 +25,14 @@ DEFAULT_DISCLAIMER = (
 
 
 @dataclass(frozen=True)
+class ReportImage:
+    media_type: str      # "image/png" or "image/svg+xml" (already sanitised / re-encoded)
+    data_base64: str     # the image bytes, base64
+    width_px: int = 0
+    height_px: int = 0
+
+
+@dataclass(frozen=True)
 class FrontMatter:
     """What the organizer sets for the report's opening pages."""
 
@@ -38,6 +46,10 @@ class FrontMatter:
     executive_summary: str = ""
     disclaimer: str = DEFAULT_DISCLAIMER
     paper_size: PaperSize = "A4"
+    logo: ReportImage | None = None
+    about_host: str = ""      # Markdown, back matter: "About <host organisation>"
+    funders: str = ""         # Markdown, back matter: funders/support
+    advisers_heading: str = "Advisers"   # group setting: "Advisers", "Mentors", ...
 
 
 @dataclass(frozen=True)
