@@ -16,7 +16,7 @@ from alembic import op
 import wg.models.base  # noqa: F401
 
 revision: str = '0009'
-down_revision: str | None = '0005'
+down_revision: str | None = '0007'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
