@@ -58,8 +58,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(settings: Settings, tmp_path: Path, log_name: str = "server.log") -> Iterator[Server]:
-    """``python -m wg serve`` on a free port against ``settings``' database, ready once /healthz answers."""
+def running_server(settings: Settings, tmp_path: Path, log_name: str = "server.log",
+                   extra_env: dict[str, str] | None = None) -> Iterator[Server]:
+    """``python -m wg serve`` on a free port against ``settings``' database, ready once /healthz answers
+    (``extra_env``: more ``WG_*`` variables for the server)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {
@@ -71,6 +73,7 @@ def running_server(settings: Settings, tmp_path: Path, log_name: str = "server.l
         "WG_EXPORTS_DIR": str(settings.exports_dir),
         "WG_SECRET_KEY": settings.secret_key,
         "WG_BASE_URL": base,
+        **(extra_env or {}),
     }
     log_path = tmp_path / log_name
     log = log_path.open("w")
