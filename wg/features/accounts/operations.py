@@ -165,22 +165,18 @@ def check_password_throttled(db: Session, settings: Settings, email: str, ip: st
     """Check ``password`` against ``user`` (or a dummy, for an unknown ``email``) unless this address must wait.
 
     The attempt counts as a failure before the check and is committed at once, so the slow Argon2 check holds no
-    lock and simultaneous guesses each count; then the limits are asked again counting only earlier attempts, so a
-    burst is held to them too. The right password forgets this address's failures at the account. A refusal is
-    tallied for the audit and committed. Raises :class:`LoginThrottled` when the address must wait.
+    lock and simultaneous guesses each count; simultaneous attempts at one account or from one address take turns
+    for the count (:func:`throttle.hold`). The right password forgets this address's failures at the account. A
+    refusal is tallied for the audit and committed. Raises :class:`LoginThrottled` when the address must wait.
     """
-    limits = (settings.login_max_failures, settings.login_window_seconds)
-    wait = throttle.wait_seconds(db, email, ip, *limits)
-    if wait <= 0:
-        attempt = throttle.record_failure(db, email, ip)
-        db.commit()
-        wait = throttle.wait_seconds(db, email, ip, *limits, before_id=attempt)
-        if wait > 0:
-            throttle.withdraw(db, attempt)
+    throttle.hold(db, email, ip)
+    wait = throttle.wait_seconds(db, email, ip, settings.login_max_failures, settings.login_window_seconds)
     if wait > 0:
         _count_refusal(db, settings, email, ip, user, throttled=True)
         db.commit()
         raise LoginThrottled(wait)
+    throttle.record_failure(db, email, ip)
+    db.commit()
     if verify_password(user.password_hash if user else None, password) and user is not None:
         throttle.forget_address(db, email, ip)
         db.commit()  # forgotten even if what the caller does next is refused (a new password too short, say)

@@ -54,29 +54,21 @@ def address_key(ip: str) -> str:
     return _bounded(ip, MAX_ADDRESS)
 
 
-def _failures(db: Session, since: dt.datetime, before_id: int | None, *conditions: ColumnElement[bool]
-              ) -> tuple[int, dt.datetime | None]:
+def _failures(db: Session, since: dt.datetime, *conditions: ColumnElement[bool]) -> tuple[int, dt.datetime | None]:
     query = select(func.count(), func.max(LoginFailure.at)).where(col(LoginFailure.at) >= since, *conditions)
-    if before_id is not None:
-        query = query.where(col(LoginFailure.id) < before_id)
     count, last = db.exec(query).one()
     return int(count or 0), last
 
 
-def wait_seconds(db: Session, email: str, ip: str, max_failures: int, window_seconds: int,
-                 before_id: int | None = None) -> int:
-    """How many seconds this address must wait before a password for this account is checked (0: check it now).
-
-    ``before_id`` counts only the failures recorded before that row: a request that recorded its attempt asks
-    again, so that a burst of simultaneous guesses is held to the same limits as guesses one after another.
-    """
+def wait_seconds(db: Session, email: str, ip: str, max_failures: int, window_seconds: int) -> int:
+    """How many seconds this address must wait before a password for this account is checked (0: check it now)."""
     now = utcnow()
     window = dt.timedelta(seconds=window_seconds)
     acct, addr = account_key(email), address_key(ip)
-    pair_n, pair_last = _failures(db, now - PAIR_MEMORY, before_id,
+    pair_n, pair_last = _failures(db, now - PAIR_MEMORY,
                                   col(LoginFailure.account) == acct, col(LoginFailure.address) == addr)
-    acct_n, _ = _failures(db, now - window, before_id, col(LoginFailure.account) == acct)
-    addr_n, addr_last = _failures(db, now - window, before_id, col(LoginFailure.address) == addr)
+    acct_n, _ = _failures(db, now - window, col(LoginFailure.account) == acct)
+    addr_n, addr_last = _failures(db, now - window, col(LoginFailure.address) == addr)
     until = now
     if pair_last is not None and pair_n >= max_failures:
         delay = FIRST_DELAY_SECONDS * 2 ** min(pair_n - max_failures, 20)
@@ -90,21 +82,33 @@ def wait_seconds(db: Session, email: str, ip: str, max_failures: int, window_sec
     return math.ceil((until - now).total_seconds())
 
 
-def record_failure(db: Session, email: str, ip: str) -> int:
-    """Count an attempt as a failure before its password is checked; returns its row id, for :func:`withdraw`.
+def hold(db: Session, email: str, ip: str) -> None:
+    """Take this account's and this address's turn until the transaction ends, so that simultaneous attempts are
+    counted one after another: each then sees the failures of those before it (a burst of guesses gets no more
+    checks than guesses made one by one).
+
+    PostgreSQL: transaction-scoped advisory locks, taken in a fixed order. SQLite: nothing to do — wg's write
+    transactions start with ``BEGIN IMMEDIATE`` and so already run one at a time.
+    """
+    if db.get_bind().dialect.name != "postgresql":
+        return
+    keys = sorted({_lock_key("account:" + account_key(email)), _lock_key("address:" + address_key(ip))})
+    for key in keys:
+        db.exec(select(func.pg_advisory_xact_lock(key)))
+
+
+def _lock_key(name: str) -> int:
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
+def record_failure(db: Session, email: str, ip: str) -> None:
+    """Count an attempt as a failure before its password is checked (:func:`forget_address` takes it back).
 
     The caller commits at once and checks the password outside the transaction: the slow Argon2 check does not
     hold SQLite's write lock (saves would queue behind every login), yet parallel guesses still each count.
     """
-    row = LoginFailure(account=account_key(email), address=address_key(ip))
-    db.add(row)
+    db.add(LoginFailure(account=account_key(email), address=address_key(ip)))
     db.flush()
-    return row.id or 0
-
-
-def withdraw(db: Session, failure_id: int) -> None:
-    """Take back one failure :func:`record_failure` counted (the attempt was refused unchecked after all)."""
-    db.exec(delete(LoginFailure).where(col(LoginFailure.id) == failure_id))
 
 
 def forget_address(db: Session, email: str, ip: str) -> None:
