@@ -27,6 +27,8 @@ def parse_address(value: str) -> Address | None:
     """An IP address from a peer or a header entry (``1.2.3.4``, ``1.2.3.4:80``, ``::1``, ``[::1]:80``), or None."""
     text = value.strip().strip('"')
     if text.startswith("["):  # [IPv6] or [IPv6]:port
+        if "]" not in text:
+            return None
         text = text[1:].split("]", 1)[0]
     elif text.count(":") == 1:  # IPv4:port
         text = text.split(":", 1)[0]
