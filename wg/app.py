@@ -15,9 +15,11 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 from sqlalchemy import text
+from sqlmodel import Session
 
 from wg import __version__
 from wg.db import Database
+from wg.features.accounts import operations as account_ops
 from wg.features.accounts.controllers import AccountPages
 from wg.features.accounts.middleware import (
     add_security_headers,
@@ -44,6 +46,7 @@ from wg.lib.errors import (
     validation_exception_handler,
 )
 from wg.lib.ids import refuse_impossible_ids
+from wg.lib.proxies import trusted_proxy_middleware_factory
 from wg.lib.web import build_jinja_env
 from wg.settings import STATIC_DIR, TEMPLATES_DIR, Settings
 
@@ -93,7 +96,10 @@ def create_app(settings: Settings, db: Database | None = None) -> Litestar:
     """Build the web application for these settings (and this database, when the caller already has one)."""
     database = db or Database(settings.database_url, echo=settings.log_sql)
 
-    sweeper = ReminderSweeper(database, settings.reminder_interval)
+    def prune_login_records(db: Session) -> None:
+        account_ops.prune_login_records(db, settings)
+
+    sweeper = ReminderSweeper(database, settings.reminder_interval, chores=[prune_login_records])
     export_worker = ExportWorker(database, settings.exports_dir, settings.export_lease_seconds)
 
     def _on_startup() -> None:
@@ -129,7 +135,8 @@ def create_app(settings: Settings, db: Database | None = None) -> Litestar:
             create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
         ],
         dependencies={"db": Provide(provide_db)},
-        middleware=[DefineMiddleware(session_middleware_factory)],
+        # The proxy middleware comes first: the session middleware and every handler see the real client.
+        middleware=[DefineMiddleware(trusted_proxy_middleware_factory), DefineMiddleware(session_middleware_factory)],
         before_send=[add_security_headers],
         before_request=enforce_csrf,
         guards=[refuse_impossible_ids],

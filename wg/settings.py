@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass
@@ -40,6 +41,30 @@ def _positive_seconds(name: str, value: str) -> int:
     if seconds < 1:
         raise SettingsError(f"{name} must be a positive number of seconds, not {value!r}")
     return seconds
+def _whole(name: str, value: str, unit: str) -> int:
+    try:
+        number = int(value.strip())
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number of {unit}, not {value!r}") from None
+    if number < 0:
+        raise SettingsError(f"{name} must be 0 or a positive number of {unit}, not {value!r}")
+    return number
+
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _networks(name: str, value: str) -> tuple[IPNetwork, ...]:
+    networks: list[IPNetwork] = []
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise SettingsError(f"{name}: {item!r} is not an IP address or network (such as 10.0.0.2 or "
+                                f"10.0.0.0/8)") from None
+    return tuple(networks)
 
 
 @dataclass(frozen=True)
@@ -60,6 +85,8 @@ class Settings:
     log_sql: bool = False
     reminder_interval: int = 300  # seconds between deadline-reminder sweeps; 0: no sweeps (the default in tests)
     export_lease_seconds: int = 60  # an export job's lease; a job whose process stopped renewing it is retried
+    trusted_proxies: tuple[IPNetwork, ...] = ()  # peers whose X-Forwarded-For names the client
+    failed_login_retention_days: int = 90  # refused-login tallies older than this are pruned; 0: kept for ever
 
     @property
     def is_production(self) -> bool:
@@ -118,4 +145,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
                                    env_vars.get("WG_REMINDER_INTERVAL", "0" if env == "test" else "300")),
         export_lease_seconds=_positive_seconds("WG_EXPORT_LEASE_SECONDS",
                                                env_vars.get("WG_EXPORT_LEASE_SECONDS", "60")),
+        trusted_proxies=_networks("WG_TRUSTED_PROXIES", env_vars.get("WG_TRUSTED_PROXIES", "")),
+        failed_login_retention_days=_whole("WG_AUDIT_FAILED_LOGIN_RETENTION_DAYS",
+                                           env_vars.get("WG_AUDIT_FAILED_LOGIN_RETENTION_DAYS", "90"), "days"),
     )

@@ -81,7 +81,8 @@ def csrf_for(request: Request[Any, Any, Any]) -> str:
 
 
 def client_ip(request: Request[Any, Any, Any]) -> str:
-    """The client's address (the first hop; deploy behind a proxy that sets it)."""
+    """The client's address: the peer, or the address trusted proxies name (``WG_TRUSTED_PROXIES``, see
+    :mod:`wg.lib.proxies`, which rewrites the request's client before any handler runs)."""
     client = request.client
     return client.host if client else ""
 

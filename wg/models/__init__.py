@@ -1,6 +1,6 @@
 """SQLModel tables and Enums: no queries live here."""
 
-from wg.models.accounts import Invitation, LoginFailure, User, WebSession
+from wg.models.accounts import FailedLoginTally, Invitation, LoginFailure, User, WebSession
 from wg.models.audit import AuditEvent
 from wg.models.base import UTCDateTime, utcnow
 from wg.models.drafting import Comment, Mention, Recommendation, Revision, Section
@@ -14,6 +14,7 @@ __all__ = [
     "AuditEvent",
     "Comment",
     "Export",
+    "FailedLoginTally",
     "ConsensusRule",
     "GroupState",
     "Invitation",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Column, Index, String
+from sqlalchemy import Column, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from wg.models.base import UTCDateTime, utcnow
@@ -64,11 +64,39 @@ class Invitation(SQLModel, table=True):
 
 
 class LoginFailure(SQLModel, table=True):
-    """One failed login, counted per account and per address to throttle guessing."""
+    """One failed password check (login or change of password): the throttle counts them per account and address,
+    per account and per address within the throttling window; rows older than the window are pruned."""
 
     __tablename__ = "login_failures"
-    __table_args__ = (Index("ix_login_failures_key_at", "key", "at"),)
+    __table_args__ = (
+        Index("ix_login_failures_account_at", "account", "at"),
+        Index("ix_login_failures_address_at", "address", "at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    key: str = Field(max_length=300)
+    account: str = Field(max_length=300)  # the normalised e-mail address tried (hashed when absurdly long)
+    address: str = Field(max_length=64)  # the client's address
     at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class FailedLoginTally(SQLModel, table=True):
+    """Refused logins from one address at one account within one hour, counted in one row (the audit of failed
+    logins: one row per attempt let anonymous clients grow the database without limit). Pruned after
+    ``WG_AUDIT_FAILED_LOGIN_RETENTION_DAYS``."""
+
+    __tablename__ = "failed_login_tallies"
+    __table_args__ = (
+        UniqueConstraint("window_start", "address", "email_hash", name="uq_failed_login_tallies_window_address_email"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    window_start: dt.datetime = Field(sa_type=UTCDateTime)  # the hour the attempts fell in
+    address: str = Field(max_length=64)
+    # The keyed hash of the e-mail address tried (never the address itself); "*" gathers an address's attempts at
+    # accounts beyond the first few of the hour, so one client adds a bounded number of rows whatever it types.
+    email_hash: str = Field(max_length=20)
+    user_id: int | None = Field(default=None)  # the account tried, when it exists
+    failed: int = 0  # passwords checked and found wrong
+    throttled: int = 0  # attempts refused unchecked, as too early
+    first_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

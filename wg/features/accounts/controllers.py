@@ -57,10 +57,13 @@ class AccountPages(Controller):
             _user, token = ops.log_in(db, settings_of(request), email, password, client_ip(request))
         except ops.LoginRefused as refused:
             db.commit()
-            status = 429 if str(refused) == ops.LOGIN_THROTTLED else 400
-            return render(request, "accounts/login.html",
-                          {"next": target if target != "/" else "", "values": {"email": email},
-                           "errors": {"email": str(refused)}}, status_code=status)
+            throttled = refused if isinstance(refused, ops.LoginThrottled) else None
+            response = render(request, "accounts/login.html",
+                              {"next": target if target != "/" else "", "values": {"email": email},
+                               "errors": {"email": str(refused)}}, status_code=429 if throttled else 400)
+            if throttled is not None:
+                response.headers["retry-after"] = str(throttled.retry_after)
+            return response
         end_session(db, old)
         db.commit()
         response = see_other(request, target)
@@ -108,14 +111,18 @@ class AccountPages(Controller):
         if fresh is None:
             raise not_found()
         try:
-            ops.change_password(db, fresh, str(data.get("current_password") or ""),
+            ops.change_password(db, settings_of(request), fresh, str(data.get("current_password") or ""),
                                 str(data.get("new_password") or ""), client_ip(request))
         except ValidationFailed as exc:
             # Read the saved profile before the rollback: a rollback expires ``fresh`` and empties its __dict__.
             values = _profile_values(fresh)
             db.rollback()
-            return render(request, "accounts/profile.html", _profile_context(values, exc.errors, False),
-                          status_code=422)
+            paused = exc if isinstance(exc, ops.PasswordCheckThrottled) else None
+            response = render(request, "accounts/profile.html", _profile_context(values, exc.errors, False),
+                              status_code=429 if paused else 422)
+            if paused is not None:
+                response.headers["retry-after"] = str(paused.retry_after)
+            return response
         token = issue_session(db, fresh, settings_of(request).session_max_age)
         db.commit()
         response = see_other(request, "/profile?saved=true")

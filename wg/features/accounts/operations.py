@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 from wg.features.accounts import throttle
 from wg.features.accounts.passwords import hash_password, password_problem, verify_password
 from wg.features.accounts.sessions import end_all_sessions, issue_session
+from wg.features.audit.failed_logins import prune_failed_logins, tally_refused_login
 from wg.features.audit.log import record
 from wg.lib.errors import ValidationFailed
 from wg.lib.fields import (
@@ -31,11 +32,32 @@ from wg.models import Invitation, Membership, User, WorkingGroup, utcnow
 from wg.settings import Settings
 
 LOGIN_FAILED = "The e-mail address or password is not right."
-LOGIN_THROTTLED = "Too many failed attempts. Wait 15 minutes, then try again."
+CURRENT_PASSWORD_WRONG = "Your current password is not right."  # noqa: S105 - a message  # nosec B105
+
+
+def throttled_message(wait_seconds: int) -> str:
+    """What a client refused as too early is told (the same for a login and a change of password)."""
+    return f"Too many failed attempts. Try again in {throttle.describe_wait(wait_seconds)}."
 
 
 class LoginRefused(Exception):
     """Login failed; the message is the same whether the account exists or not."""
+
+
+class LoginThrottled(LoginRefused):
+    """Login refused unchecked: too many failures; ``retry_after`` seconds until the password is checked again."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(throttled_message(retry_after))
+        self.retry_after = retry_after
+
+
+class PasswordCheckThrottled(ValidationFailed):
+    """The current password was not checked: too many failures; ``retry_after`` seconds until it is again."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__({"current_password": throttled_message(retry_after)})
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -121,24 +143,59 @@ def create_user(
 
 
 def log_in(db: Session, settings: Settings, email: str, password: str, ip: str) -> tuple[User, str]:
-    """Check credentials with throttling; return the user and a fresh session token (the caller commits)."""
+    """Check credentials with throttling; return the user and a fresh session token (the caller commits).
+
+    Raises :class:`LoginThrottled` (429) when this address must wait before this account's password is checked, and
+    :class:`LoginRefused` for a wrong e-mail address or password.
+    """
     email = normalise_email(email)
-    if throttle.is_throttled(db, email, ip, settings.login_max_failures, settings.login_window_seconds):
-        record(db, "login.throttled", actor_id=None, ip=ip, email_hash=_hash_email(email, settings.secret_key))
-        raise LoginRefused(LOGIN_THROTTLED)
     user = find_user_by_email(db, email) if email else None
-    attempt = throttle.record_attempt(db, email, ip)
-    db.commit()  # the password check below holds no lock: other writers are not kept waiting for Argon2
-    ok = verify_password(user.password_hash if user else None, password)
-    if not ok or user is None or not user.is_active:
-        record(db, "login.failed", actor_id=user.id if user else None, ip=ip,
-               email_hash=_hash_email(email, settings.secret_key))
+    # A deactivated account is checked against the dummy hash: its right password is refused like a wrong one.
+    active = user if user is not None and user.is_active else None
+    if not check_password_throttled(db, settings, email, ip, active, password) or active is None:
         raise LoginRefused(LOGIN_FAILED)
-    throttle.forget(db, attempt)
-    throttle.clear_account(db, email, settings.login_window_seconds)
+    user = active
     token = issue_session(db, user, settings.session_max_age)
     record(db, "login.succeeded", actor_id=user.id, object_type="user", object_id=user.id, ip=ip)
     return user, token
+
+
+def check_password_throttled(db: Session, settings: Settings, email: str, ip: str, user: User | None,
+                             password: str) -> bool:
+    """Check ``password`` against ``user`` (or a dummy, for an unknown ``email``) unless this address must wait.
+
+    The attempt counts as a failure before the check and is committed at once, so the slow Argon2 check holds no
+    lock and simultaneous guesses each count; simultaneous attempts at one account or from one address take turns
+    for the count (:func:`throttle.hold`). The right password forgets this address's failures at the account. A
+    refusal is tallied for the audit and committed. Raises :class:`LoginThrottled` when the address must wait.
+    """
+    throttle.hold(db, email, ip)
+    wait = throttle.wait_seconds(db, email, ip, settings.login_max_failures, settings.login_window_seconds)
+    if wait > 0:
+        _count_refusal(db, settings, email, ip, user, throttled=True)
+        db.commit()
+        raise LoginThrottled(wait)
+    throttle.record_failure(db, email, ip)
+    db.commit()
+    if verify_password(user.password_hash if user else None, password) and user is not None:
+        throttle.forget_address(db, email, ip)
+        db.commit()  # forgotten even if what the caller does next is refused (a new password too short, say)
+        return True
+    _count_refusal(db, settings, email, ip, user, throttled=False)
+    db.commit()
+    return False
+
+
+def _count_refusal(db: Session, settings: Settings, email: str, ip: str, user: User | None, throttled: bool) -> None:
+    tally_refused_login(db, ip=ip, email_hash=_hash_email(email, settings.secret_key),
+                        user_id=user.id if user else None, throttled=throttled)
+
+
+def prune_login_records(db: Session, settings: Settings) -> tuple[int, int]:
+    """The periodic sweep's housekeeping: delete throttle failures too old to count and refused-login tallies past
+    ``WG_AUDIT_FAILED_LOGIN_RETENTION_DAYS``; returns how many of each (the caller commits)."""
+    return (throttle.prune(db, settings.login_window_seconds),
+            prune_failed_logins(db, settings.failed_login_retention_days))
 
 
 def _hash_email(email: str, secret_key: str) -> str:
@@ -157,10 +214,19 @@ def update_profile(db: Session, user: User, data: dict[str, Any], ip: str) -> Us
     return user
 
 
-def change_password(db: Session, user: User, current: str, new: str, ip: str) -> None:
-    """Change the user's password and end every other session."""
-    if not verify_password(user.password_hash, current):
-        raise ValidationFailed({"current_password": "Your current password is not right."})  # a message  # nosec B105
+def change_password(db: Session, settings: Settings, user: User, current: str, new: str, ip: str) -> None:
+    """Change the user's password and end every other session.
+
+    The current password is checked like a login's, throttled by the same counts: a stolen session cannot be used
+    to guess the password faster than the login form allows. Raises :class:`PasswordCheckThrottled` (429) or
+    :class:`ValidationFailed` (422); a wrong current password is committed as a failure before either is raised.
+    """
+    try:
+        right = check_password_throttled(db, settings, user.email, ip, user, current)
+    except LoginThrottled as throttled:
+        raise PasswordCheckThrottled(throttled.retry_after) from None
+    if not right:
+        raise ValidationFailed({"current_password": CURRENT_PASSWORD_WRONG})
     if problem := password_problem(new):
         raise ValidationFailed({"new_password": problem})
     user.password_hash = hash_password(new)

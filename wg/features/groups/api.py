@@ -206,7 +206,8 @@ class SessionApi(Controller):
         401: ResponseSpec(data_container=SessionOut, generate_examples=False,
                           description="Refused: wrong e-mail address or password (the x-wg-error header says why)"),
         429: ResponseSpec(data_container=SessionOut, generate_examples=False,
-                          description="Refused: too many failed logins; try again later (x-wg-error says so)")})
+                          description="Refused unchecked: too many failed logins from this address; try again after "
+                                      "Retry-After seconds (x-wg-error says so)")})
     def login(self, request: AnyRequest, db: DbSession, data: JSONBody[LoginIn]) -> Response[SessionOut]:
         """Log in; the answer sets a new session cookie and carries the new CSRF token."""
         settings = settings_of(request)
@@ -214,9 +215,11 @@ class SessionApi(Controller):
             user, token = account_ops.log_in(db, settings, data.email, data.password, client_ip(request))
         except account_ops.LoginRefused as refused:
             db.commit()
-            status = 429 if str(refused) == account_ops.LOGIN_THROTTLED else 401
-            return Response(SessionOut(authenticated=False, csrf_token=csrf_for(request)), status_code=status,
-                            headers={"x-wg-error": str(refused)})
+            headers = {"x-wg-error": str(refused)}
+            if isinstance(refused, account_ops.LoginThrottled):
+                headers["retry-after"] = str(refused.retry_after)
+            return Response(SessionOut(authenticated=False, csrf_token=csrf_for(request)),
+                            status_code=429 if "retry-after" in headers else 401, headers=headers)
         end_session(db, auth_state(request).session_id)
         db.commit()
         new_csrf = csrf_token(settings.secret_key, auth_state(request).csrf_seed, session_id_for(token))

@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 import threading
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -83,12 +84,28 @@ def sweep(database: Database, now: dt.datetime | None = None) -> int:
         return 0
 
 
-class ReminderSweeper:
-    """A daemon thread that sweeps at start and then every ``interval`` seconds until stopped."""
+def run_chores(database: Database, chores: Sequence[Callable[[Session], object]]) -> None:
+    """Run each chore in its own transaction; a failure is logged and the next chore still runs."""
+    for chore in chores:
+        try:
+            with database.transaction() as db:
+                chore(db)
+        except Exception:  # noqa: BLE001 - housekeeping is tried again at the next interval
+            log.exception("periodic sweep: %s failed", getattr(chore, "__name__", chore))
 
-    def __init__(self, database: Database, interval: float) -> None:
+
+class ReminderSweeper:
+    """A daemon thread that sweeps at start and then every ``interval`` seconds until stopped.
+
+    ``chores`` run after each sweep, each in its own transaction (housekeeping such as pruning old rows); one that
+    fails is logged and does not stop the others.
+    """
+
+    def __init__(self, database: Database, interval: float,
+                 chores: Sequence[Callable[[Session], object]] = ()) -> None:
         self.database = database
         self.interval = interval
+        self.chores = tuple(chores)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -111,4 +128,5 @@ class ReminderSweeper:
                 sweep(self.database)
             except Exception:  # noqa: BLE001 - a failed sweep is logged and tried again at the next interval
                 log.exception("deadline reminders: the sweep failed")
+            run_chores(self.database, self.chores)
             self._stop.wait(self.interval)
