@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from wg.db import lock_key, lock_row
 from wg.features.accounts import throttle
 from wg.features.accounts.passwords import hash_password, password_problem, verify_password
 from wg.features.accounts.sessions import end_all_sessions, issue_session
@@ -134,6 +135,8 @@ def log_in(db: Session, settings: Settings, email: str, password: str, ip: str) 
         record(db, "login.failed", actor_id=user.id if user else None, ip=ip,
                email_hash=_hash_email(email, settings.secret_key))
         raise LoginRefused(LOGIN_FAILED)
+    # Two logins of one account at once both delete its counters: in turn, or PostgreSQL finds a deadlock.
+    lock_key(db, f"login:{email}")
     throttle.forget(db, attempt)
     throttle.clear_account(db, email, settings.login_window_seconds)
     token = issue_session(db, user, settings.session_max_age)
@@ -222,6 +225,8 @@ def accept_invitation(
         user.password_hash = hash_password(password)
         db.add(user)
         db.flush()
+    # Two invitations of one person accepted at once: the second finds the membership the first made.
+    lock_row(db, WorkingGroup, invitation.group_id)
     already = db.exec(
         select(Membership).where(Membership.group_id == invitation.group_id, Membership.user_id == user.id)
     ).first()
