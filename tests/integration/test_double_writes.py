@@ -3,7 +3,7 @@
 A double click, a double-submitted form, two people pressing the same button: for each state-changing route of
 the route table (``MATRIX`` in tests/security/test_route_matrix.py; a new write route without a case here fails
 ``test_every_write_route_has_a_case``), the same request — same session or two sessions of the same person,
-alternately — is sent from two threads released by a barrier, ``WG_DOUBLE_WRITE_ROUNDS`` times (5 by default;
+alternately — is sent from two threads released by a barrier, ``WG_DOUBLE_WRITE_ROUNDS`` times (3 by default;
 ``make hardening`` runs 50). Before each round the objects are put in the state the route needs (a recommendation
 submitted before a decision, a member back in the group before a removal…), as the route matrix does.
 
@@ -40,6 +40,7 @@ from wg.demo import DEMO_PASSWORD, DEMO_SLUG
 from wg.features.accounts.operations import find_user_by_email
 from wg.features.accounts.sessions import CSRF_COOKIE, SESSION_COOKIE, csrf_token, issue_session, session_id_for
 from wg.models import (
+    Invitation,
     Membership,
     Position,
     Recommendation,
@@ -48,11 +49,12 @@ from wg.models import (
     Section,
     Subgroup,
     SubgroupMember,
+    User,
     WorkingGroup,
 )
 from wg.settings import Settings, load_settings
 
-ROUNDS = int(os.environ.get("WG_DOUBLE_WRITE_ROUNDS", "5"))
+ROUNDS = int(os.environ.get("WG_DOUBLE_WRITE_ROUNDS", "3"))
 ONLY = os.environ.get("WG_DOUBLE_WRITE_ONLY", "")  # fire only the routes whose path contains this (debugging)
 EXPORT_ROUNDS = min(ROUNDS, 2)  # each export renders a report: a few are enough to show two at once are safe
 TIMEOUT = 30.0
@@ -458,6 +460,62 @@ def test_every_write_route_fired_twice_at_once(harness: Harness, database_url: s
                                                col(Section.created_at) > dt.datetime.now(dt.UTC) - dt.timedelta(
                                                    seconds=elapsed + 60))).all()
     assert ONLY or len(made) >= 4 * ROUNDS, "sections created by the harness are missing"
+
+
+def _wait_for_blocked_insert(db: Database, timeout: float = 30) -> None:
+    """Until the server's INSERT of a user waits for this test's transaction (PostgreSQL's lock wait)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with db.engine.connect() as conn:
+            waiting = conn.exec_driver_sql(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock' AND query ILIKE 'INSERT INTO users%%'").scalar()
+        if waiting:
+            return
+        time.sleep(0.05)
+    pytest.fail("the server's INSERT never waited for the test's transaction")
+
+
+def test_a_unique_key_taken_meanwhile_is_409_not_500(settings: Settings, db: Database, tmp_path: Path) -> None:
+    """What no lock guards — two different invitations of one new e-mail address accepted at the same moment — is
+    answered by the one handler for lost races: on PostgreSQL the insert of the second account fails on the unique
+    e-mail and the page says to try again (409); on SQLite the writers take turns and the second is told the
+    account exists (422). Never a 500; the invitation stays open and there is one account."""
+    email = "race.newcomer@example.org"
+    with db.session() as s:
+        group_id = s.exec(select(WorkingGroup.id).where(WorkingGroup.slug == DEMO_SLUG)).one() or 0
+    token = new_invitation(db, email, group_id)
+    browser = new_identity(db, settings, "anonymous", 1)
+    form = {"display_name": "Racing Newcomer", "country": "JP", "time_zone": "Asia/Tokyo",
+            "password": "newcomer-password", "password_confirm": "newcomer-password", "_csrf_token": browser.csrf}
+    answers: list[httpx.Response] = []
+    with running_server(settings, tmp_path) as server, db.session(write=True) as other:
+        other.add(User(email=email, display_name="Accepted the other invitation", password_hash="x"))
+        other.flush()  # the other acceptance has made the account, and not committed yet
+        sender = threading.Thread(target=lambda: answers.append(httpx.post(
+            f"{server.url}/invite/{token}", data=form, headers=browser.headers(False), timeout=TIMEOUT)))
+        sender.start()
+        if db.is_sqlite:
+            time.sleep(1)  # the request waits for SQLite's write lock, which this transaction holds
+        else:
+            _wait_for_blocked_insert(db)
+        other.commit()
+        sender.join(timeout=TIMEOUT)
+        log = server.stop()
+    assert len(answers) == 1
+    answer = answers[0]
+    if db.is_sqlite:
+        assert answer.status_code == 422, answer.text[:500]
+        assert "Log in as the invited account" in answer.text
+    else:
+        assert answer.status_code == 409, answer.text[:500]
+        assert "Someone else changed this at the same moment" in answer.text
+        assert "Concurrent change refused on POST /invite/" in log
+    assert "Traceback" not in log
+    with db.session() as s:
+        assert len(s.exec(select(User).where(User.email == email)).all()) == 1
+        invitation = s.exec(select(Invitation).where(Invitation.email == email)).one()
+        assert invitation.used_at is None
 
 
 def test_invariants_check_can_fail(db: Database) -> None:
