@@ -59,16 +59,20 @@ def validation_exception_handler(request: Request[Any, Any, Any], exc: Validatio
 
 CONCURRENT_CHANGE = ("Someone else changed this at the same moment, so your request was not applied. "
                      "Reload the page and try again.")
-# PostgreSQL's codes for a transaction the database gave up on because of another one: deadlock, serialization.
-_RETRYABLE_SQLSTATES = {"40P01", "40001"}
+# PostgreSQL's codes for a write that lost to another transaction: a unique key taken meanwhile, a referenced row
+# deleted meanwhile, a deadlock, a serialization failure. Other integrity errors (NOT NULL, CHECK) are bugs: 500.
+_CONCURRENT_SQLSTATES = {"23505", "23503", "40P01", "40001"}
 
 
 def is_concurrent_change(exc: BaseException) -> bool:
-    """True for a database refusal caused by another request at the same moment: a unique key taken meanwhile, a
-    deadlock or a serialization failure (not a bug in the request, which may be sent again)."""
-    if isinstance(exc, IntegrityError):
+    """True for a database refusal caused by another request at the same moment (the request may be sent again),
+    not by a bug in it."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    if getattr(exc.orig, "sqlstate", None) in _CONCURRENT_SQLSTATES:
         return True
-    return isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in _RETRYABLE_SQLSTATES
+    # SQLite's writers take turns: a key refused there means an insert without its check first; still not a 500.
+    return isinstance(exc, IntegrityError) and str(exc.orig).startswith("UNIQUE constraint failed")
 
 
 def database_error_handler(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Any]:
