@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import threading
 import time
 from collections import Counter, defaultdict
@@ -40,6 +41,7 @@ from wg.demo import DEMO_PASSWORD, DEMO_SLUG
 from wg.features.accounts.operations import find_user_by_email
 from wg.features.accounts.sessions import CSRF_COOKIE, SESSION_COOKIE, csrf_token, issue_session, session_id_for
 from wg.models import (
+    Export,
     Invitation,
     Membership,
     Position,
@@ -289,6 +291,15 @@ class Answer:
     body: str = ""
     error: str = ""
 
+    @property
+    def gist(self) -> str:
+        """What the answer said, short: a page's title and first error message, or the start of a JSON body."""
+        if "<title>" not in self.body:
+            return self.error or self.body[:200]
+        title = self.body.split("<title>", 1)[1].split("</title>", 1)[0]
+        found = re.search(r'class="error-message"[^>]*>\s*([^<]+)<', self.body)
+        return f"{title} — {found.group(1).strip()}" if found else title
+
 
 def fire_twice(clients: list[httpx.Client], method: str, req: Req, identities: list[Identity]) -> list[Answer]:
     """Send the same request from two threads released together; return both answers."""
@@ -308,7 +319,7 @@ def fire_twice(clients: list[httpx.Client], method: str, req: Req, identities: l
         try:
             barrier.wait(timeout=TIMEOUT)
             response = client.request(method, req.url, **kwargs)
-            answers[i] = Answer(response.status_code, response.text[:2000])
+            answers[i] = Answer(response.status_code, response.text[:20000])
         except Exception as exc:  # noqa: BLE001 - a transport error is reported with the pair, never hidden
             answers[i] = Answer(error=f"{type(exc).__name__}: {exc}")
 
@@ -391,8 +402,6 @@ def harness(settings: Settings, db: Database, tmp_path: Path) -> Iterator[Harnes
 
 
 def _wait_for_exports(db: Database, timeout: float = 120) -> None:
-    from wg.models import Export
-
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with db.session() as s:
@@ -427,10 +436,10 @@ def test_every_write_route_fired_twice_at_once(harness: Harness, database_url: s
                 where = f"{method} {template} round {round_no + 1}"
                 for a in answers:
                     if a.error or a.status >= 500:
-                        server_errors.append(f"{where}: {a.status} {a.error} {a.body[:300]}")
+                        server_errors.append(f"{where}: {a.status} {a.gist}")
                 if pair not in EXPECTED[key]:
                     wrong.append(f"{where}: {pair}, expected one of {sorted(EXPECTED[key])}: "
-                                 + " | ".join(a.body[:200] for a in answers))
+                                 + " | ".join(a.gist for a in answers))
         _wait_for_exports(h.db)
     finally:
         for c in clients:
