@@ -50,10 +50,11 @@ bench: $(VENV)/.installed-bench
 bench-quick: $(VENV)/.installed-bench
 	$(BIN)/python -m benchmarks --quick
 
-## make hardening: the long runs of the hardening suites (load 2 min, 50 kill -9 cycles, 100 fuzz examples per operation and role)
+## make hardening: the long runs of the hardening suites (load 2 min, 50 kill -9 cycles, 100 fuzz examples per operation and role, every write route fired twice at once 50 times)
 hardening: setup-test
-	WG_LOAD_SECONDS=120 WG_DURABILITY_CYCLES=50 WG_FUZZ_EXAMPLES=100 $(BIN)/python -m pytest -s \
-		tests/integration/test_load.py tests/integration/test_durability.py tests/security/test_api_fuzz.py
+	WG_LOAD_SECONDS=120 WG_DURABILITY_CYCLES=50 WG_FUZZ_EXAMPLES=100 WG_DOUBLE_WRITE_ROUNDS=50 $(BIN)/python -m pytest -s \
+		tests/integration/test_load.py tests/integration/test_durability.py tests/security/test_api_fuzz.py \
+		tests/integration/test_double_writes.py
 
 clean:
 	rm -rf $(VENV) data .mypy_cache .ruff_cache

@@ -15,6 +15,7 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from wg import __version__
@@ -41,6 +42,7 @@ from wg.features.review.reminders import ReminderSweeper
 from wg.lib.deps import provide_db
 from wg.lib.errors import (
     ValidationFailed,
+    database_error_handler,
     http_exception_handler,
     internal_error_handler,
     validation_exception_handler,
@@ -145,6 +147,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Litestar:
             ValidationException: _request_validation_handler,
             ValidationFailed: validation_exception_handler,
             HTTPException: http_exception_handler,
+            DBAPIError: database_error_handler,
             Exception: internal_error_handler,
         },
         openapi_config=OpenAPIConfig(title="wg API", version=__version__, path="/schema",

@@ -7,9 +7,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, func
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, create_engine
+from sqlmodel import Session, create_engine, select
 
 WRITE_OPTION = "wg_write"
 
@@ -86,6 +86,40 @@ class Database:
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+
+def lock_row(db: Session, model: Any, row_id: int) -> None:
+    """Make writers that allocate or check something under this row take turns until the transaction ends.
+
+    Every "read, then write what the read allowed" under a parent row goes through here: section and
+    recommendation positions and R-numbers (the group row), subgroup names, memberships and the report's front matter
+    (the group row), a subgroup's members (the subgroup row), revision numbers, review events and positions (the
+    section's or recommendation's row). Without it two requests at the same moment read the same state on
+    PostgreSQL and both write: a unique key twice (a 500), two sections at one position, two decisions on one
+    submission.
+
+    PostgreSQL: ``SELECT … FOR NO KEY UPDATE``. Rows that only reference the locked row (a new revision of the group)
+    can still be inserted meanwhile — their foreign-key checks take KEY SHARE, which that lock allows — so saves in
+    other sections never wait for it. Under READ COMMITTED each later statement sees what the previous holder
+    committed; objects this session loaded before the lock are expired so that they are read again too.
+    SQLite: nothing to do — write sessions begin with ``BEGIN IMMEDIATE``, so writers already take turns.
+    """
+    if db.get_bind().dialect.name == "sqlite":
+        return
+    db.exec(select(model.id).where(model.id == row_id).with_for_update(key_share=True)).first()
+    db.expire_all()
+
+
+def lock_key(db: Session, key: str) -> None:
+    """Like :func:`lock_row` for a value no row owns yet (a new group's address): writers of the same key take turns.
+
+    PostgreSQL: a transaction-scoped advisory lock on the key's hash (a collision only makes two unrelated writers
+    wait for each other). SQLite: nothing to do, as for :func:`lock_row`.
+    """
+    if db.get_bind().dialect.name == "sqlite":
+        return
+    db.exec(select(func.pg_advisory_xact_lock(func.hashtext(key)))).first()
+    db.expire_all()
 
 
 def append_only_ddl(dialect: str, table: str) -> list[str]:

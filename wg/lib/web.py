@@ -26,6 +26,7 @@ STATUS_TITLES = {
     403: "You cannot do that",
     404: "Page not found",
     405: "Method not allowed",
+    409: "Changed at the same moment",
     422: "Check what you entered",
     429: "Too many requests",
     500: "Something went wrong",

@@ -27,6 +27,7 @@ import math
 from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, col, delete, select
 
+from wg.db import lock_key
 from wg.models import LoginFailure, utcnow
 
 ACCOUNT_CAP_FACTOR = 4  # an account is under attack past this many times the free failures, from all addresses
@@ -90,15 +91,8 @@ def hold(db: Session, email: str, ip: str) -> None:
     PostgreSQL: transaction-scoped advisory locks, taken in a fixed order. SQLite: nothing to do — wg's write
     transactions start with ``BEGIN IMMEDIATE`` and so already run one at a time.
     """
-    if db.get_bind().dialect.name != "postgresql":
-        return
-    keys = sorted({_lock_key("account:" + account_key(email)), _lock_key("address:" + address_key(ip))})
-    for key in keys:
-        db.exec(select(func.pg_advisory_xact_lock(key)))
-
-
-def _lock_key(name: str) -> int:
-    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+    for key in sorted({"login-account:" + account_key(email), "login-address:" + address_key(ip)}):
+        lock_key(db, key)
 
 
 def record_failure(db: Session, email: str, ip: str) -> None:

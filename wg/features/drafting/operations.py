@@ -12,6 +12,7 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from wg.db import lock_row
 from wg.features.audit.log import record
 from wg.features.drafting.targets import (
     RECOMMENDATION,
@@ -19,6 +20,7 @@ from wg.features.drafting.targets import (
     Target,
     head_revision,
     load_section,
+    lock_target,
     revision,
 )
 from wg.features.drafting.textmerge import merge3, split_paragraphs
@@ -36,6 +38,7 @@ from wg.models import (
     Section,
     Subgroup,
     User,
+    WorkingGroup,
     utcnow,
 )
 from wg.policy import (
@@ -145,18 +148,6 @@ def _add_revision(db: Session, ctx: GroupContext, target: Target, draft: Draft, 
     return rev
 
 
-def _lock_target(db: Session, target: Target) -> None:
-    """Hold the target's row until commit, so saves of one text take turns (PostgreSQL: ``SELECT … FOR UPDATE``).
-
-    Without it, concurrent saves all read the same head, all but one fail on UNIQUE(target, rev_no), and under
-    load a save can lose that race more often than ``commit_with_retry`` tries again (a 500). The statement after
-    the lock reads the head afresh (READ COMMITTED), so it sees the save that held the lock before. SQLite ignores
-    FOR UPDATE; there the write session's ``BEGIN IMMEDIATE`` already serialises writers.
-    """
-    model: Any = Recommendation if target.kind == RECOMMENDATION else Section
-    db.exec(select(model.id).where(model.id == target.id).with_for_update()).first()
-
-
 def save_revision(db: Session, ctx: GroupContext, target: Target, base_rev_no: int, draft: Draft, note: str,
                   ip: str) -> SaveOutcome:
     """Save a new revision started from ``base_rev_no``; never overwrite a revision saved meanwhile.
@@ -165,7 +156,8 @@ def save_revision(db: Session, ctx: GroupContext, target: Target, base_rev_no: i
     edits touch the same paragraph the outcome is a conflict and nothing is written.
     """
     _require_draft(ctx, target)
-    _lock_target(db, target)
+    # Without the lock concurrent saves all read the same head and all but one fail on UNIQUE(target, rev_no).
+    lock_target(db, target)
     head = head_revision(db, target)
     head_no = head.rev_no if head else 0
     if base_rev_no > head_no or base_rev_no < (1 if head else 0):
@@ -198,6 +190,7 @@ def save_revision(db: Session, ctx: GroupContext, target: Target, base_rev_no: i
 def restore_revision(db: Session, ctx: GroupContext, target: Target, rev_no: int, ip: str) -> Revision:
     """Make an old revision current again, as a new revision (history is never rewritten)."""
     require_draft(ctx, target)
+    lock_target(db, target)  # as a save does: two restores at once get the next two numbers
     old = revision(db, target, rev_no)
     head = head_revision(db, target)
     assert head is not None
@@ -247,6 +240,7 @@ def create_section(db: Session, ctx: GroupContext, data: dict[str, Any], ip: str
         raise NotAllowed("Only co-chairs, organizers and the subgroup's chair can add sections.")
     draft = read_draft(data, SECTION, ctx.group.countries)
     note = read_note(data)
+    lock_row(db, WorkingGroup, ctx.group_id)  # positions are allocated in turn
     last = db.exec(select(func.max(Section.position)).where(Section.group_id == ctx.group_id)).one()
     section = Section(group_id=ctx.group_id, subgroup_id=subgroup_id, position=(last if last is not None else -1) + 1)
     db.add(section)
@@ -265,6 +259,7 @@ def create_recommendation(db: Session, ctx: GroupContext, section: Section, data
         raise NotAllowed("Only members of this subgroup, the co-chairs and organizers can add recommendations.")
     draft = read_draft(data, RECOMMENDATION, ctx.group.countries)
     note = read_note(data)
+    lock_row(db, WorkingGroup, ctx.group_id)  # R-numbers (group-wide) and positions are allocated in turn
     number = (db.exec(select(func.max(Recommendation.number)).where(
         Recommendation.group_id == ctx.group_id)).one() or 0) + 1
     position = db.exec(select(func.max(Recommendation.position)).where(
@@ -293,6 +288,7 @@ def move_recommendation(db: Session, ctx: GroupContext, target: Target, to_secti
     # Rights before input: someone who may not move it is told so, whatever the form says.
     if not can_draft(ctx.actor, target.subgroup_id):
         raise NotAllowed("Only members of this subgroup, the co-chairs and organizers can move this.")
+    lock_row(db, WorkingGroup, ctx.group_id)  # positions are renumbered in turn (and rec is read again)
     if to_section_id is not None and to_section_id != rec.section_id:
         destination = load_section(db, ctx, to_section_id)
         if not can_move_recommendation(ctx.actor, target.subgroup_id, destination.subgroup_id):
@@ -334,6 +330,7 @@ def move_section(db: Session, ctx: GroupContext, section: Section, direction: st
         raise NotAllowed("Only co-chairs and organizers change the order of sections.")
     if direction not in {"up", "down"}:
         raise ValidationFailed({"direction": "Choose up or down."})
+    lock_row(db, WorkingGroup, ctx.group_id)
     sections = list(db.exec(select(Section).where(Section.group_id == ctx.group_id)
                             .order_by(col(Section.position), col(Section.id))).all())
     index = next(i for i, s in enumerate(sections) if s.id == section.id)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
+from wg.db import lock_row
 from wg.features.groups.context import GroupContext
 from wg.lib.errors import not_found
 from wg.models import Recommendation, Revision, Section
@@ -74,6 +75,12 @@ def recommendation_target(db: Session, ctx: GroupContext, number: int) -> Target
     if section is None:
         raise not_found()
     return Target(RECOMMENDATION, rec.id or 0, ctx.group_id, section.subgroup_id, section, rec)
+
+
+def lock_target(db: Session, target: Target) -> None:
+    """Hold the target's row until commit (:func:`wg.db.lock_row`): saves, restores, review events and positions of
+    one text take turns, and each sees what the one before it wrote."""
+    lock_row(db, Recommendation if target.kind == RECOMMENDATION else Section, target.id)
 
 
 def head_revision(db: Session, target: Target) -> Revision | None:

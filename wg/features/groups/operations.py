@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlmodel import Session, col, delete, select
 
+from wg.db import lock_key, lock_row
 from wg.features.accounts.operations import (
     find_user_by_email,
     invitation_expiry,
@@ -94,8 +95,10 @@ def create_group(db: Session, actor: Actor, settings: Settings, data: dict[str, 
         errors["name"] = problem
     if problem := check_slug(slug):
         errors["slug"] = problem
-    elif db.exec(select(WorkingGroup).where(WorkingGroup.slug == slug)).first() is not None:
-        errors["slug"] = "Another group already uses this address."
+    else:
+        lock_key(db, f"group-slug:{slug}")  # the same address twice at once: the second is told it is taken
+        if db.exec(select(WorkingGroup).where(WorkingGroup.slug == slug)).first() is not None:
+            errors["slug"] = "Another group already uses this address."
     if problem := check_optional(host, "the host organisation", 200):
         errors["host_organisation"] = problem
     if not countries:
@@ -183,8 +186,11 @@ def invite_member(db: Session, ctx: GroupContext, settings: Settings, data: dict
 
 
 def _membership_of(db: Session, ctx: GroupContext, user_id: int) -> Membership:
+    """The membership to change, read under the group's lock: a role change and a removal of the same member (or
+    two removals) at once take turns, and the second finds what the first left."""
     if not 0 < user_id <= MAX_ROW_ID:
         raise not_found()
+    lock_row(db, WorkingGroup, ctx.group_id)
     membership = db.exec(
         select(Membership).where(Membership.group_id == ctx.group_id, Membership.user_id == user_id)
     ).first()
@@ -248,6 +254,7 @@ def _subgroup_fields(db: Session, ctx: GroupContext, data: dict[str, Any], curre
     if problem := check_required(name, "the subgroup's name", 200):
         errors["name"] = problem
     else:
+        lock_row(db, WorkingGroup, ctx.group_id)  # the same name created twice at once: the second is told
         clash = db.exec(select(Subgroup).where(Subgroup.group_id == ctx.group_id, Subgroup.name == name)).first()
         if clash is not None and (current is None or clash.id != current.id):
             errors["name"] = "Another subgroup already has this name."
@@ -296,6 +303,7 @@ def set_subgroup_members(db: Session, ctx: GroupContext, subgroup: Subgroup, mem
     """Replace a subgroup's members and chairs (chairs are always members; all must belong to the group)."""
     if not can_manage_subgroups(ctx.actor):
         raise NotAllowed("Only organizers change subgroup membership.")
+    lock_row(db, Subgroup, subgroup.id or 0)  # the same change twice at once: the second finds it made
     wanted = set(member_ids) | set(chair_ids)
     roles = dict(db.exec(select(Membership.user_id, Membership.role).where(Membership.group_id == ctx.group_id)).all())
     errors: dict[str, str] = {}

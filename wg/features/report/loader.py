@@ -8,6 +8,7 @@ import base64
 from sqlalchemy import tuple_
 from sqlmodel import Session, col, select
 
+from wg.db import lock_row
 from wg.features.drafting.queries import comment_counts
 from wg.features.groups.queries import roster
 from wg.features.report.snapshot import (
@@ -35,7 +36,11 @@ LISTED_ROLES = {Role.MEMBER.value: "", Role.CO_CHAIR.value: "Co-chair"}
 
 
 def report_settings(db: Session, group: WorkingGroup, create: bool = False) -> ReportSettings:
-    """The group's front matter; defaults (not saved unless ``create``, for a caller that commits) when unset."""
+    """The group's front matter; defaults (not saved unless ``create``, for a caller that commits) when unset.
+
+    ``create`` takes the group's lock first (:func:`wg.db.lock_row`): two first saves at once would both insert."""
+    if create:
+        lock_row(db, WorkingGroup, group.id or 0)
     found = db.exec(select(ReportSettings).where(ReportSettings.group_id == group.id)).first()
     if found is None:
         found = ReportSettings(group_id=group.id or 0, title=group.name, disclaimer=DEFAULT_DISCLAIMER)

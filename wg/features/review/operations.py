@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from wg.features.audit.log import record
-from wg.features.drafting.targets import Target
+from wg.features.drafting.targets import Target, lock_target
 from wg.features.groups.context import GroupContext
 from wg.features.review.consensus import Stance
 from wg.features.review.queries import ReviewBoard, review_board
@@ -106,6 +106,7 @@ def submit_recommendation(db: Session, ctx: GroupContext, target: Target, data: 
     """Put the current revision in front of the chair, with a review deadline (in UTC)."""
     if not can_submit_for_review(ctx.actor, target.subgroup_id):
         raise NotAllowed("Only members of this subgroup, the co-chairs and organizers can submit this.")
+    lock_target(db, target)  # submitted twice at once: the second finds it submitted
     board, item = _board_item(db, ctx, target)
     if not item.state.can_submit:
         raise NotAllowed(f"This recommendation is {item.state.value}; it cannot be submitted now.")
@@ -136,6 +137,7 @@ def request_changes(db: Session, ctx: GroupContext, target: Target, rev_no: int,
     """Send a revision back to its drafters with a note saying what to change."""
     if not can_decide(ctx.actor, target.subgroup_id):
         raise NotAllowed("Only the subgroup's chair and the co-chairs decide on this.")
+    lock_target(db, target)  # decided twice at once: the second finds nothing left to decide
     board, item = _board_item(db, ctx, target)
     if not item.state.can_decide:
         raise NotAllowed(f"This recommendation is {item.state.value}; there is nothing to decide.")
@@ -156,6 +158,7 @@ def approve_revision(db: Session, ctx: GroupContext, target: Target, rev_no: int
     """Approve this revision of a recommendation; refused while the group's consensus rule is not met."""
     if not can_decide(ctx.actor, target.subgroup_id):
         raise NotAllowed("Only the subgroup's chair and the co-chairs decide on this.")
+    lock_target(db, target)
     board, item = _board_item(db, ctx, target)
     if not item.state.can_decide:
         raise NotAllowed(f"This recommendation is {item.state.value}; there is nothing to approve.")
@@ -188,6 +191,7 @@ def approve_section(db: Session, ctx: GroupContext, target: Target, rev_no: int,
     """Approve a section whose recommendations are all approved or withdrawn; any later edit re-opens it."""
     if not can_decide(ctx.actor, target.subgroup_id):
         raise NotAllowed("Only the subgroup's chair and the co-chairs approve this section.")
+    lock_target(db, target)  # approved twice at once: the second finds it approved
     board = review_board(db, ctx.group)
     section = board.section(target.id)
     assert section is not None
@@ -217,6 +221,7 @@ def record_position(db: Session, ctx: GroupContext, target: Target, data: dict[s
     """Record or change the member's position; reservations and objections must say what they are."""
     if not can_take_position(ctx.actor):
         raise NotAllowed("Only members and co-chairs record positions; advisers and observers do not sign.")
+    lock_target(db, target)  # a double-clicked "support": the second changes the position the first recorded
     rec = target.recommendation
     assert rec is not None
     board = review_board(db, ctx.group)
