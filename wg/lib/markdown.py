@@ -78,8 +78,12 @@ def _render_image_as_alt(
 
 
 def _build_parser() -> MarkdownIt:
-    """The one Markdown parser: js-default (raw HTML off) with tables and strikethrough."""
-    md = MarkdownIt("js-default").enable(["table", "strikethrough"])
+    """The one Markdown parser: js-default (raw HTML off) with tables and strikethrough, indented code off.
+
+    Text pasted from a word processor often starts paragraphs with a tab or four spaces: with indented code on, each
+    such paragraph became a monospace code block. Code is written with fences (```) only.
+    """
+    md = MarkdownIt("js-default").enable(["table", "strikethrough"]).disable("code")
     md.add_render_rule("image", _render_image_as_alt)
     return md
 
@@ -162,7 +166,7 @@ class ListItem:
 
 @dataclass(frozen=True, slots=True)
 class CodeBlock:
-    """Preformatted text from a fenced or indented code block; ``language`` is the fence's first word or ''."""
+    """Preformatted text from a fenced code block (indented code is off); ``language`` is the fence's first word."""
 
     text: str
     language: str = ""

@@ -25,8 +25,18 @@ DEFAULT_DISCLAIMER = (
 
 
 @dataclass(frozen=True)
+class ReportImage:
+    """An image the report prints (the host's logo), already sanitised or re-encoded by whoever stored it."""
+
+    media_type: str  # "image/png" or "image/svg+xml"
+    data_base64: str  # the image bytes, base64
+    width_px: int = 0
+    height_px: int = 0
+
+
+@dataclass(frozen=True)
 class FrontMatter:
-    """What the organizer sets for the report's opening pages."""
+    """What the organizer sets for the report's opening and closing pages."""
 
     title: str
     subtitle: str = ""
@@ -38,6 +48,10 @@ class FrontMatter:
     executive_summary: str = ""
     disclaimer: str = DEFAULT_DISCLAIMER
     paper_size: PaperSize = "A4"
+    logo: ReportImage | None = None
+    about_host: str = ""  # Markdown, back matter: "About <host organisation>"
+    funders: str = ""  # Markdown, back matter: funders and support
+    advisers_heading: str = "Advisers"  # a group setting: "Advisers", "Mentors", …
 
 
 @dataclass(frozen=True)
@@ -71,7 +85,11 @@ class AdditionalViewSnap:
 
 @dataclass(frozen=True)
 class RecommendationSnap:
-    """A numbered recommendation (1.1, 1.2 …) with its stable key."""
+    """A numbered recommendation (1.1, 1.2 …) with its stable key.
+
+    ``number`` is the item's number in the public report, the same in every profile of one snapshot; an item the
+    public report leaves out (``published`` False, internal profile only) has no number.
+    """
 
     key: str
     number: str
@@ -84,11 +102,12 @@ class RecommendationSnap:
     is_open: bool = False
     comment_count: int = 0
     views: tuple[AdditionalViewSnap, ...] = ()
+    published: bool = True
 
 
 @dataclass(frozen=True)
 class SectionSnap:
-    """A numbered section of the report."""
+    """A numbered chapter of the report; ``number`` is 0 for a chapter the public report leaves out (internal only)."""
 
     number: int
     title: str
@@ -98,6 +117,7 @@ class SectionSnap:
     is_open: bool = False
     comment_count: int = 0
     recommendations: tuple[RecommendationSnap, ...] = ()
+    published: bool = True
 
 
 @dataclass(frozen=True)
@@ -115,6 +135,7 @@ class ReportSnapshot:
     consensus_rule: str = "each-country"
     open_items: int = 0
     notes: tuple[str, ...] = field(default_factory=tuple)
+    advisers: tuple[RosterPerson, ...] = ()
 
     @property
     def watermark(self) -> str:
