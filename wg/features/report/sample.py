@@ -47,8 +47,9 @@ def sample_snapshot(profile: str = "public", draft: bool = True, scale: int = 1)
     for person in PEOPLE:
         if person.role in {Role.OBSERVER, Role.ORGANIZER}:
             continue
+        role = "Co-chair" if person.role == Role.CO_CHAIR else ""
         entry = RosterPerson(name=person.name, native_name=person.native, affiliation=person.affiliation,
-                             role="Co-chair" if person.role == Role.CO_CHAIR else "", lang=_LANG.get(person.country, ""))
+                             role=role, lang=_LANG.get(person.country, ""))
         if person.role == Role.ADVISER:
             advisers.append(entry)
         else:
