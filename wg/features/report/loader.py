@@ -125,13 +125,24 @@ def public_selection(db: Session, board: ReviewBoard) -> PublicSelection:
     return PublicSelection(revisions, section_numbers, rec_numbers)
 
 
-def report_numbers(db: Session, group: WorkingGroup, board: ReviewBoard | None = None) -> dict[int, str]:
-    """R-number → report number ("1.4") for every item the public report prints: what pages show beside the key."""
+@dataclass(frozen=True)
+class ReportNumbers:
+    """The report's numbers as pages show them beside the keys: ``recs`` by R-number ("1.4"), ``chapters`` by
+    section id (1, 2 …); an item or chapter the public report leaves out has none."""
+
+    recs: dict[int, str]
+    chapters: dict[int, int]
+
+
+def report_numbers(db: Session, group: WorkingGroup, board: ReviewBoard | None = None) -> ReportNumbers:
+    """The numbers the report gives every chapter and item now (``public_selection``): one rule for pages and
+    exports, so a chair's "see 2.4" points at the same item in the app and in print."""
     board = board or review_board(db, group)
     selection = public_selection(db, board)
-    return {r.number: selection.rec_numbers[r.view.recommendation.id or 0]
+    recs = {r.number: selection.rec_numbers[r.view.recommendation.id or 0]
             for s in board.sections for r in s.recommendations
             if (r.view.recommendation.id or 0) in selection.rec_numbers}
+    return ReportNumbers(recs=recs, chapters=dict(selection.section_numbers))
 
 
 def load_snapshot(db: Session, group: WorkingGroup, profile: Profile) -> ReportSnapshot:
