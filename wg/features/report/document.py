@@ -35,6 +35,12 @@ from wg.lib.markdown import clean_text
 #: visible tag, the same characters in the PDF and the DOCX. (U+200E/U+200F and U+061C, plain direction marks,
 #: only settle neutral characters next to them; right-to-left text needs them, so they stay.)
 BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+#: Emoji, with their joiners, variation selectors, skin tones and tag characters: both renderers set them in Noto
+#: Color Emoji (fonts-noto-color-emoji), the DOCX in runs of their own.
+EMOJI = re.compile(
+    "(?:[\u231a\u231b\u23e9-\u23fa\u24c2\u25fb-\u25fe\u2600-\u27bf\u2934\u2935\u2b05-\u2b55\u3030\u303d"
+    "\u3297\u3299\U0001f000-\U0001faff][\u200d\ufe0f\u20e3\U0001f3fb-\U0001f3ff\U000e0020-\U000e007f"
+    "\u2600-\u27bf\U0001f000-\U0001faff]*)+")
 _SEPARATORS = re.compile("[\u2028\u2029]")
 _NBSP_RUN = re.compile("[\u00a0\u202f]{2,}")
 # A single no-break space between two words of four or more characters is a paste artefact (Word, web pages), not a

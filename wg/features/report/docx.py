@@ -44,6 +44,7 @@ from docx.text.paragraph import Paragraph as DocxParagraph
 from docx.text.run import Run as DocxRun
 
 from wg.features.report.document import (
+    EMOJI,
     Chapter,
     Contents,
     Cover,
@@ -98,12 +99,6 @@ _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 # Bidirectional embeddings, overrides and isolates: the document model already shows each as "[U+202E]"; any that
 # still reached the writer would reverse the text after it in the reader's view, so they are dropped here.
 _BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
-# Emoji (with their joiners, variation selectors, skin tones and tag characters): set in Noto Color Emoji, the font
-# the PDF uses, in runs of their own (a run has one font per script class, and emoji share the Latin one).
-_EMOJI = re.compile(
-    "(?:[\u231a\u231b\u23e9-\u23fa\u24c2\u25fb-\u25fe\u2600-\u27bf\u2934\u2935\u2b05-\u2b55\u3030\u303d"
-    "\u3297\u3299\U0001f000-\U0001faff][\u200d\ufe0f\u20e3\U0001f3fb-\U0001f3ff\U000e0020-\U000e007f"
-    "\u2600-\u27bf\U0001f000-\U0001faff]*)+")
 # The children of w:pPr that the schema puts after w:shd (python-docx inserts only what it knows in order).
 _PPR_AFTER_SHD = (
     "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w:wordWrap", "w:overflowPunct", "w:topLinePunct",
@@ -203,10 +198,10 @@ def _set_text(run: DocxRun, text: str) -> DocxRun:
     python-docx turns text into run content one character at a time (tabs and line breaks become elements); text
     without them is one ``w:t``, exactly what it would write. Set the run's style and formatting first.
     """
-    if _EMOJI.search(text) is None:
+    if EMOJI.search(text) is None:
         _write_text(run, text)
         return run
-    pieces = [(m.start(), m.end()) for m in _EMOJI.finditer(text)]
+    pieces = [(m.start(), m.end()) for m in EMOJI.finditer(text)]
     _write_text(run, text[:pieces[0][0]])
     last = run._r  # noqa: SLF001
     cursor = pieces[0][0]

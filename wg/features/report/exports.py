@@ -37,7 +37,7 @@ PDF_TIMEOUT_S = 180
 STALE_AFTER = dt.timedelta(seconds=PDF_TIMEOUT_S + 120)
 _one_render = threading.Semaphore(1)
 _RENDERER_FILES = ("templates/report/report.html", "templates/report/report.css", "wg/features/report/pdf.py",
-                   "wg/features/report/docx.py", "wg/lib/markdown.py")
+                   "wg/features/report/docx.py", "wg/features/report/document.py", "wg/lib/markdown.py")
 _renderer_fingerprint: str | None = None
 
 

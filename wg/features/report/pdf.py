@@ -29,7 +29,7 @@ from weasyprint import HTML, Document
 from weasyprint.formatting_structure.boxes import FootnoteAreaBox
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from wg.features.report.document import Chapter, ReportDocument, build_document
+from wg.features.report.document import EMOJI, Chapter, ReportDocument, build_document
 from wg.features.report.snapshot import AdditionalViewSnap, RecommendationSnap, ReportImage, ReportSnapshot
 from wg.lib.markdown import clean_text, render_markdown
 from wg.settings import STATIC_DIR, TEMPLATES_DIR
@@ -224,8 +224,12 @@ def render_report_html(snapshot: ReportSnapshot, inline_views: bool = False,
     """
     template = _environment().get_template("report/report.html")
     doc = document if document is not None else build_document(snapshot)
+    html = template.render(doc=doc, page_size=page_size(snapshot), inline_views=inline_views,
+                           break_before=break_before, inline_anchors=inline_anchors, emoji=False)
+    if EMOJI.search(html) is None:
+        return html
     return template.render(doc=doc, page_size=page_size(snapshot), inline_views=inline_views,
-                           break_before=break_before, inline_anchors=inline_anchors)
+                           break_before=break_before, inline_anchors=inline_anchors, emoji=True)
 
 
 # --- PDF -------------------------------------------------------------------------------------------------------
