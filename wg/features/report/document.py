@@ -270,8 +270,17 @@ class ReportDocument:
         return tuple(found)
 
     def headings(self) -> tuple[tuple[int, str], ...]:
-        """``outline()`` as (level, text)."""
-        return tuple((entry.level, entry.text) for entry in self.outline())
+        """Every level-1 and level-2 heading in reading order as (level, text): ``outline()`` and the contents'
+        own heading (a heading in every format, but not one of its own entries)."""
+        found: list[tuple[int, str]] = []
+        for block in self.blocks:
+            if isinstance(block, Contents):
+                found.append((1, block.heading))
+            elif isinstance(block, TextChapter | People | Summary | Chapter):
+                found.append((1, block.heading))
+                if isinstance(block, Chapter):
+                    found.extend((2, rec.heading) for rec in block.recommendations)
+        return tuple(found)
 
     @property
     def recommendations(self) -> tuple[Recommendation, ...]:

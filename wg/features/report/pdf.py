@@ -331,7 +331,10 @@ def _keep_footnotes_with_their_calls(snapshot: ReportSnapshot, model: ReportDocu
             break
         log.warning("PDF layout of %r put %d footnote(s) on another page than their call; laying it out again",
                     snapshot.group_slug, len(astray))
-        movable = {following[a] for a in astray if a in following} - break_before
+        # First the recommendation after the call starts a new page (it holds the squeezed paragraph); if that was
+        # not enough, the recommendation with the call does.
+        movable = {following[a] if a in following and following[a] not in break_before else a for a in astray}
+        movable -= break_before
         if attempt == FOOTNOTE_REPAIRS or not movable:
             inline |= astray
             movable = set()
@@ -355,7 +358,8 @@ def render_pdf(snapshot: ReportSnapshot, base_url: str = BASE_URL) -> bytes:
     ways: to fit one more line of a paragraph at the foot of a page (orphans), it moves the notes already on the
     page to the next one; and it can drop a note it moved when it lays a page out again. After the layout, each
     note's page is checked against its call's: when they differ, the recommendation after the call starts a new
-    page (the squeezed paragraph is in it) and the report is laid out again (at most ``FOOTNOTE_REPAIRS`` times).
+    page (the squeezed paragraph is in it), or else the one with the call does, and the report is laid out again
+    (at most ``FOOTNOTE_REPAIRS`` times).
     A note still astray is printed in the text under its outcome line instead; if the layout lost a note, every
     view is printed in the text: the report never silently loses a member's view, nor prints it away from its
     call.
