@@ -984,3 +984,17 @@ def test_live_preview_renders_sanitised_html(browse):
     assert page.find("script") is None and page.find("img") is None
     assert "<script>window.__xss=1</script>" in page.get_text()
     assert all(not name.startswith("on") for tag in page.find_all(True) for name in tag.attrs)
+
+
+def test_a_title_with_a_direction_override_is_refused_with_everything_typed_kept(browse, db):
+    # Issue 11: U+202E in a title would print it reversed ("evil" as "live"); the form says why and keeps the text.
+    haruka = browse(MEMBER)
+    before = len(rec_revisions(db, 1))
+    response = submit(haruka, f"{G}/r/1/edit", f"{G}/r/1/edit", {
+        "title": "An \u202eevil\u202c title", "text": "Kept text.", "rationale": "", "note": ""})
+    assert response.status_code == 422
+    page = BeautifulSoup(response.text, "html.parser")
+    error = page.select_one("#error-title") or page.select_one(".error-summary")
+    assert error is not None and "U+202E" in error.get_text()
+    assert "Kept text." in page.get_text()
+    assert len(rec_revisions(db, 1)) == before

@@ -48,6 +48,9 @@ Align = Literal["left", "center", "right"]
 # (a Python str can hold them; UTF-8 cannot) and the non-characters U+FFFE and U+FFFF.
 _UNWANTED_CHARS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 # What a browser's URL parser ignores: tabs and newlines anywhere, C0 controls and spaces at the start.
+#: Bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069): obeyed, one of them reverses the
+#: text after it. Titles and names refuse them (``wg.lib.fields``); the report shows any other as ``[U+202E]``.
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _URL_IGNORED = re.compile("[\t\n\r]")
 _URL_LEADING_IGNORED = "".join(chr(code) for code in range(0x21))
 _URL_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")

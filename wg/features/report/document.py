@@ -26,15 +26,14 @@ from wg.features.report.snapshot import (
     RosterPerson,
     SectionSnap,
 )
-from wg.lib.markdown import clean_text
+from wg.lib.markdown import BIDI_CONTROLS, clean_text
 
 # --- Text that cannot lie -----------------------------------------------------------------------------------------
 
-#: Bidirectional embeddings, overrides and isolates. Obeyed, one of them in a title reverses the text after it
-#: ("evil" prints as "live"); dropped, the reader cannot see that the text held it. The report shows each as a
-#: visible tag, the same characters in the PDF and the DOCX. (U+200E/U+200F and U+061C, plain direction marks,
-#: only settle neutral characters next to them; right-to-left text needs them, so they stay.)
-BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+# Bidirectional embeddings, overrides and isolates (``BIDI_CONTROLS``). Obeyed, one of them in a title reverses the
+# text after it ("evil" prints as "live"); dropped, the reader cannot see that the text held it. The report shows
+# each as a visible tag, the same characters in the PDF and the DOCX. (U+200E/U+200F and U+061C, plain direction
+# marks, only settle neutral characters next to them; right-to-left text needs them, so they stay.)
 #: Emoji, with their joiners, variation selectors, skin tones and tag characters: both renderers set them in Noto
 #: Color Emoji (fonts-noto-color-emoji), the DOCX in runs of their own.
 EMOJI = re.compile(
