@@ -321,7 +321,7 @@ def test_member_of_the_subgroup_creates_a_recommendation_with_the_next_key(brows
     assert response.status_code == 303
     assert response.headers["location"].startswith(f"{G}/r/13?saved=1")
     page = follow(haruka, response)
-    assert page.find("h1").get_text(" ", strip=True) == "R-13 Create a trilateral parliamentary caucus"
+    assert key_and_title(page) == "R-13 Create a trilateral parliamentary caucus"
     assert "Saved as revision 1" in main_text(page)
     assert [p.select_one("p").get_text(" ", strip=True) for p in page.select("div.para")] == [
         "Legislators should meet every year.", "Staff should meet every quarter."]
@@ -346,7 +346,7 @@ def test_editing_adds_contiguous_revisions_and_the_history_names_their_authors(b
     assert response.headers["location"] == f"{G}/r/1?saved=4"
     page = follow(haruka, response)
     assert "Saved as revision 4" in main_text(page)
-    assert page.find("h1").get_text(" ", strip=True) == "R-1 Adopt a whole-of-government approach"
+    assert key_and_title(page) == "R-1 Adopt a whole-of-government approach"
     text = before[-1].text + "\n\nA third paragraph from Seoul."
     follow(kim, submit(kim, f"{G}/r/1/edit", f"{G}/r/1/edit", {"text": text}))
     after = rec_revisions(db, 1)
