@@ -12,7 +12,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
-      fonts-noto-cjk fonts-dejavu-core postgresql-client \
+      fonts-noto-cjk fonts-noto-color-emoji fonts-dejavu-core postgresql-client \
       libreoffice-writer-nogui poppler-utils \
  && rm -rf /var/lib/apt/lists/*
 

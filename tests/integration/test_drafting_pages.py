@@ -7,6 +7,7 @@ refusal that still wrote something fails.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -83,6 +84,14 @@ def browse(app: Any, db: Any, settings: Any) -> Iterator[Callable[[str | None], 
             return browser
 
         yield _open
+
+
+def key_and_title(page) -> str:
+    """The page's h1 without the report number beside the key (issue 11 added it; tests on numbers check it)."""
+    h1 = copy.copy(page.find("h1"))
+    for number in h1.select(".report-number"):
+        number.decompose()
+    return h1.get_text(" ", strip=True)
 
 
 def soup(response: Any) -> BeautifulSoup:
@@ -312,7 +321,7 @@ def test_member_of_the_subgroup_creates_a_recommendation_with_the_next_key(brows
     assert response.status_code == 303
     assert response.headers["location"].startswith(f"{G}/r/13?saved=1")
     page = follow(haruka, response)
-    assert page.find("h1").get_text(" ", strip=True) == "R-13 Create a trilateral parliamentary caucus"
+    assert key_and_title(page) == "R-13 Create a trilateral parliamentary caucus"
     assert "Saved as revision 1" in main_text(page)
     assert [p.select_one("p").get_text(" ", strip=True) for p in page.select("div.para")] == [
         "Legislators should meet every year.", "Staff should meet every quarter."]
@@ -337,7 +346,7 @@ def test_editing_adds_contiguous_revisions_and_the_history_names_their_authors(b
     assert response.headers["location"] == f"{G}/r/1?saved=4"
     page = follow(haruka, response)
     assert "Saved as revision 4" in main_text(page)
-    assert page.find("h1").get_text(" ", strip=True) == "R-1 Adopt a whole-of-government approach"
+    assert key_and_title(page) == "R-1 Adopt a whole-of-government approach"
     text = before[-1].text + "\n\nA third paragraph from Seoul."
     follow(kim, submit(kim, f"{G}/r/1/edit", f"{G}/r/1/edit", {"text": text}))
     after = rec_revisions(db, 1)
@@ -407,7 +416,7 @@ def test_restoring_an_old_revision_adds_a_new_revision_with_its_text(browse, dem
         before[0].title, before[0].text, before[0].rationale, before[0].target)
     assert (restored.restored_from, restored.parent_rev_no, restored.author_id) == (1, 3, demo.users[MEMBER])
     assert [(r.id, r.title, r.text) for r in after[:3]] == [(r.id, r.title, r.text) for r in before]
-    assert page.find("h1").get_text(" ", strip=True) == f"R-1 {before[0].title}"
+    assert key_and_title(page) == f"R-1 {before[0].title}"
     assert [e.action for e in audit_since(db, mark)] == ["revision.restored"]
     rows = get_page(haruka, f"{G}/r/1/history").select("table.history tbody tr")
     assert len(rows) == 4 and "Restored revision 1" in rows[0].get_text(" ")
@@ -456,7 +465,7 @@ def test_reordering_and_moving_keep_the_key(browse, demo, db):
     title = rec_revisions(db, 3)[-1].title
     page = follow(eleanor, submit_form(eleanor, move_to_form(get_page(eleanor, f"{G}/r/3")),
                                        {"section_id": str(demo.civil)}))
-    assert page.find("h1").get_text(" ", strip=True) == f"R-3 {title}"
+    assert key_and_title(page) == f"R-3 {title}"
     assert page.select_one(f".breadcrumbs a[href$='/sections/{demo.civil}']") is not None
     outline = dict(keys_in_outline(get_page(eleanor, f"{G}/report")))
     assert outline["Domestic constraints"] == ["R-2", "R-1"]
@@ -621,7 +630,7 @@ def test_control_characters_are_dropped_from_saved_text(browse, db):
     assert head.title == "Clean title here"
     assert head.text == "Null bell escape end.\n\nSecond\tparagraph."
     assert head.rationale == "Why not." and head.note == "No controls"
-    assert page.find("h1").get_text(" ", strip=True) == "R-1 Clean title here"
+    assert key_and_title(page) == "R-1 Clean title here"
     for char in "\x00\x07\x1b":
         assert char not in page.decode()
 
@@ -975,3 +984,17 @@ def test_live_preview_renders_sanitised_html(browse):
     assert page.find("script") is None and page.find("img") is None
     assert "<script>window.__xss=1</script>" in page.get_text()
     assert all(not name.startswith("on") for tag in page.find_all(True) for name in tag.attrs)
+
+
+def test_a_title_with_a_direction_override_is_refused_with_everything_typed_kept(browse, db):
+    # Issue 11: U+202E in a title would print it reversed ("evil" as "live"); the form says why and keeps the text.
+    haruka = browse(MEMBER)
+    before = len(rec_revisions(db, 1))
+    response = submit(haruka, f"{G}/r/1/edit", f"{G}/r/1/edit", {
+        "title": "An \u202eevil\u202c title", "text": "Kept text.", "rationale": "", "note": ""})
+    assert response.status_code == 422
+    page = BeautifulSoup(response.text, "html.parser")
+    error = page.select_one("#error-title") or page.select_one(".error-summary")
+    assert error is not None and "U+202E" in error.get_text()
+    assert "Kept text." in page.get_text()
+    assert len(rec_revisions(db, 1)) == before

@@ -64,7 +64,8 @@ def test_organizer_exports_public_pdf_and_docx_and_reads_them_back(client, tmp_p
     text = _pdf_text(pdf.content, tmp_path)
     # Public: approved text only — section "Domestic constraints" (approved) and R-8; drafts left out.
     assert "Domestic constraints" in text and "Recommendation 1.1" in text
-    assert "Recommendation 2.1 (R-8)" in text
+    # Issue 11: the public report prints no R-keys (R-8 is recommendation 2.1 in it).
+    assert "Recommendation 2.1" in text and "(R-8)" not in text and "R-8" not in text
     assert "DRAFT — not for citation" in text
     assert "One member adds:" in text
     # Non-attribution: no member's name outside the roster pages, no e-mail, no comment.

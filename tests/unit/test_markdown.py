@@ -383,10 +383,19 @@ def test_blockquote_blocks() -> None:
 
 
 def test_code_blocks() -> None:
+    # Indented code is off (issue 11): an indented paragraph pasted from a word processor stays a paragraph.
     assert parse_blocks("```python extra\nif a < b:\n    pass\n```\n\n    indented\n    code") == (
         CodeBlock(text="if a < b:\n    pass", language="python"),
-        CodeBlock(text="indented\ncode"),
+        Paragraph(runs=(Run("indented code"),)),
     )
+
+
+@pytest.mark.parametrize("text", ["\tA tab-led paragraph from Word.", "    Four spaces first.\n    And a second line."])
+def test_an_indented_paragraph_is_never_a_code_block(text: str) -> None:
+    html = render_markdown(text)
+    assert "<pre" not in html and "<code" not in html
+    assert soup(html).find("p") is not None
+    assert not any(isinstance(block, CodeBlock) for block in parse_blocks(text))
 
 
 def test_thematic_break() -> None:

@@ -130,9 +130,11 @@ def test_headings_are_in_report_order(public_snap: ReportSnapshot, public_docx: 
     headings = styled(open_docx(public_docx), "Heading 1")
     sections = [f"{s.number}. {s.title}" for s in public_snap.sections]
     assert sections[0] == "1. Introduction"
+    # Issue 11: one order for PDF and DOCX (the document model's): advisers listed, foreword before the summary,
+    # the summary table after the chapters, back matter last.
     assert headings == [
-        "Acknowledgements", "Members of the working group", "Executive summary", "Foreword", *sections,
-        "Summary of recommendations",
+        "Acknowledgements", "Members of the working group", "Senior advisers", "Foreword", "Executive summary",
+        *sections, "Summary of recommendations", "About Pacific Alliance Forum", "Funders and support",
     ]
 
 
@@ -143,14 +145,18 @@ def test_recommendations_are_numbered_from_the_snapshot(public_snap: ReportSnaps
     assert expected[0].startswith("Recommendation 2.1: ")
 
 
-def test_recommendation_carries_key_target_rationale_and_outcome(public_docx: bytes) -> None:
-    doc = open_docx(public_docx)
+@pytest.mark.parametrize("profile", ["public", "internal"])
+def test_recommendation_carries_key_target_rationale_and_outcome(profile: str) -> None:
+    doc = open_docx(render_docx(sample_snapshot(profile, draft=True)))
     texts = [p.text for p in doc.paragraphs]
     heads = [i for i, p in enumerate(doc.paragraphs) if p.style.name == "Heading 2"]
     start = next(i for i in heads if texts[i].startswith("Recommendation 2.2: "))
     block = texts[start:next(i for i in heads if texts[i].startswith("Recommendation 2.3: "))]
-    assert block[1] == "R-12"
-    assert doc.paragraphs[start + 1].style.name == "Recommendation Key"
+    if profile == "internal":
+        assert block[1].startswith("R-12")
+        assert doc.paragraphs[start + 1].style.name == "Recommendation Key"
+    else:  # issue 11: the public report prints no R-keys
+        assert not any("R-12" in text for text in texts)
     assert "Addressed to: Trilateral" in block
     assert "Rationale" in block
     assert doc.paragraphs[start + block.index("Rationale")].style.name == "Heading 3"
@@ -171,7 +177,9 @@ def test_acknowledgements_and_disclaimer_come_before_the_contents(public_docx: b
     texts = [p.text for p in open_docx(public_docx).paragraphs]
     thanks = next(i for i, t in enumerate(texts) if "Harbor Foundation" in t)
     disclaimer = next(i for i, t in enumerate(texts) if "Chatham House rule" in t)
-    assert thanks < disclaimer < texts.index("Contents") < texts.index("Members of the working group")
+    # Issue 11: the document model's order: acknowledgements, members, advisers, disclaimer, contents.
+    assert thanks < texts.index("Members of the working group") < disclaimer < texts.index("Contents")
+    assert texts[disclaimer - 1] == "Disclaimer"
     assert "personal capacity" in texts[disclaimer]
 
 
@@ -218,15 +226,19 @@ def test_roster_is_grouped_by_country_with_native_names(public_snap: ReportSnaps
     assert styled(doc, "Roster Country") == [c.name for c in public_snap.roster]
     entries = styled(doc, "Roster Entry")
     people = [p for c in public_snap.roster for p in c.people]
-    assert len(entries) == len(people)
-    for entry, person in zip(entries, people, strict=True):
+    assert len(entries) == len(people) + len(public_snap.advisers)
+    for entry, person in zip(entries, people, strict=False):
         assert entry.startswith(person.name)
         assert person.affiliation in entry
         if person.native_name:
             assert person.native_name in entry
         if person.role:
             assert person.role in entry
-    assert any("Co-chair" in e for e in entries) and any("Senior adviser" in e for e in entries)
+    assert any("Co-chair" in e for e in entries)
+    # Issue 11: advisers have their own list, under the group's heading, after the members.
+    advisers = [p.name for p in public_snap.advisers]
+    assert advisers
+    assert [e.split("  ")[0].split("\n")[0] for e in entries[len(people):]] == advisers
 
 
 @pytest.mark.parametrize(("name", "lang", "font"), [
@@ -379,7 +391,8 @@ def test_contents_are_a_toc_field_with_a_plain_list_inside(public_snap: ReportSn
         assert f"{section.number}. {section.title}" in listed
     for rec in public_snap.recommendations:
         assert f"Recommendation {rec.number}: {rec.title}" in listed
-    assert listed[0] == "Acknowledgements" and listed[-1] == "Summary of recommendations"
+    # Issue 11: the contents list every heading of the document model, back matter last.
+    assert listed[0] == "Acknowledgements" and listed[-1] == "Funders and support"
     doc = open_docx(public_docx)
     assert styled(doc, "toc 1") + styled(doc, "toc 2") == sorted(listed, key=lambda t: t.startswith("Rec"))
 
@@ -387,11 +400,16 @@ def test_contents_are_a_toc_field_with_a_plain_list_inside(public_snap: ReportSn
 def test_summary_table_has_one_row_per_recommendation(public_snap: ReportSnapshot, public_docx: bytes) -> None:
     table = open_docx(public_docx).tables[-1]
     rows = [[c.text for c in row.cells] for row in table.rows]
-    assert rows[0] == ["No.", "Key", "Recommendation", "Addressed to", "Outcome"]
+    # Issue 11: no R-keys in the public report (the internal one keeps its Key column).
+    assert rows[0] == ["No.", "Recommendation", "Addressed to", "Outcome"]
     recs = public_snap.recommendations
     assert len(rows) == 1 + len(recs)
     for row, rec in zip(rows[1:], recs, strict=True):
-        assert row == [rec.number, rec.key, rec.title, rec.target, rec.outcome]
+        assert row == [rec.number, rec.title, rec.target, rec.outcome]
+    internal = open_docx(render_docx(sample_snapshot("internal"))).tables[-1]
+    assert [c.text for c in internal.rows[0].cells] == ["No.", "Key", "Recommendation", "Addressed to", "Outcome",
+                                                        "State"]
+    assert [c.text for c in internal.rows[1].cells][:2] == [recs[0].number, recs[0].key]
 
 
 @pytest.mark.parametrize(("paper", "width_mm"), [("A4", 210), ("Letter", 216)])
@@ -565,7 +583,8 @@ def test_empty_snapshot_still_renders() -> None:
     snap = ReportSnapshot(
         group_slug="g", group_name="", profile="public", draft=False,
         front=dataclasses.replace(sample_snapshot().front, title="", subtitle="", series_line="", host_organisation="",
-                                  date_line="", acknowledgements="", foreword="", executive_summary="", disclaimer=""),
+                                  date_line="", acknowledgements="", foreword="", executive_summary="", disclaimer="",
+                                  about_host="", funders=""),
         roster=(CountryRoster("JP", "Japan", ()),), sections=(SectionSnap(number=1, title=""),),
     )
     doc = open_docx(render_docx(snap))
@@ -609,8 +628,8 @@ def test_libreoffice_renders_the_report_with_cjk_fonts(tmp_path: Path, public_sn
     text = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
     flat = " ".join(text.split())
     assert public_snap.front.title in flat
-    # The body starts after the contents list, whose last entry is the summary table.
-    body = flat.index("Members of the working group", flat.index("Summary of recommendations"))
+    # The body starts after the contents list, whose last entry is the back matter (issue 11: one order).
+    body = flat.index("Funders and support") + len("Funders and support")
     positions = [flat.index(f"{s.number}. {s.title}", body) for s in public_snap.sections]
     assert positions == sorted(positions)
     numbers = [f"Recommendation {r.number}:" for r in public_snap.recommendations]

@@ -188,14 +188,21 @@ def test_reading_order_cover_contents_sections(draft: ReportSnapshot, draft_page
     assert "Pacific Alliance Forum" in draft_pages[0] and "November 2026" in draft_pages[0]
     assert "Policy recommendations from an Emerging Leaders working group".upper() in draft_pages[0]
     assert title_page < contents_page
+    # Issue 11: one order in PDF and DOCX: acknowledgements, members, advisers and disclaimer before the contents.
+    before = [next(i for i, text in enumerate(draft_pages) if heading in text)
+              for heading in ("Acknowledgements", "Members of the working group", "Senior advisers")]
+    assert before == sorted(before) and before[-1] < contents_page
     starts = []
     for section in draft.sections:
         heading = f"{section.number}. {section.title}"
         starts.append(next(i for i, text in enumerate(draft_pages) if i > contents_page and heading in text))
     assert starts == sorted(starts) and len(set(starts)) == len(starts), starts
     front = [next(i for i, text in enumerate(draft_pages) if i > contents_page and heading in text)
-             for heading in ("Working group members", "Foreword", "Executive summary", "Summary of recommendations")]
+             for heading in ("Foreword", "Executive summary")]
     assert front == sorted(front) and front[-1] < starts[0]
+    summary = next(i for i, text in enumerate(draft_pages) if i > starts[-1] and "Summary of recommendations" in text)
+    back = next(i for i, text in enumerate(draft_pages) if i > summary and "About Pacific Alliance Forum" in text)
+    assert starts[-1] < summary < back
     # Each numbered section starts a page: its heading comes right after the running header.
     for section, start in zip(draft.sections, starts, strict=True):
         body = draft_pages[start].split(draft.front.title, 1)[1]
@@ -204,11 +211,13 @@ def test_reading_order_cover_contents_sections(draft: ReportSnapshot, draft_page
 
 def test_recommendations_are_numbered_by_section_in_order(draft: ReportSnapshot, draft_pages: list[str]) -> None:
     text = "\n".join(draft_pages)
-    numbers = re.findall(r"Recommendation (\d+\.\d+) \(R-\d+\)", text)
+    # Issue 11: the public report prints no R-keys.
+    body = text.split("Summary of recommendations")[-2]  # after the contents, before the summary table
+    numbers = re.findall(r"^Recommendation (\d+\.\d+)$", body, re.M)
     assert numbers == [rec.number for rec in draft.recommendations]
     assert numbers[0] == "2.1" and "2.2" in numbers and "3.1" in numbers
     first = draft.recommendations[0]
-    assert f"Recommendation {first.number} ({first.key})" in text
+    assert f"Recommendation {first.number}" in text and "(R-" not in text
     assert f"Addressed to: {first.target}" in text
     assert "Outcome: Consensus" in text
     assert "Summary of recommendations" in text
@@ -225,7 +234,7 @@ def test_contents_page_numbers_are_the_real_pages(draft: ReportSnapshot, draft_p
         heading = f"{section.number}. {section.title}"
         actual = next(i for i, text in enumerate(draft_pages) if i > contents_page and heading in text) + 1
         assert entries[section.title] == actual, (section.title, entries)
-    for heading in ("Working group members", "Executive summary", "Summary of recommendations"):
+    for heading in ("Executive summary", "Summary of recommendations"):
         page = next(i for i, text in enumerate(draft_pages) if i > contents_page and heading in text)
         assert entries[heading] == page + 1, heading
 
@@ -260,7 +269,7 @@ def test_additional_views_are_footnotes_on_the_page_of_their_call(draft: ReportS
 
 
 def test_member_names_in_native_script_with_cjk_fonts_embedded(draft_pdf: Path, draft_pages: list[str]) -> None:
-    roster = next(text for text in draft_pages if "Working group members" in text and "UNITED STATES" in text)
+    roster = next(text for text in draft_pages if "Members of the working group" in text and "UNITED STATES" in text)
     for name in ("Haruka Sato", "佐藤遥", "Kim Min-jun", "김민준", "Kenji Morimoto", "森本健二"):
         assert name in roster
     assert "Kansai University of Foreign Studies" in roster and "Co-chair" in roster
@@ -291,9 +300,10 @@ def test_bookmarks_for_sections_and_recommendations(draft: ReportSnapshot, draft
     expected = []
     for section in draft.sections:
         expected.append(f"{section.number}. {section.title}")
-        expected.extend(f"{rec.number} {rec.title}" for rec in section.recommendations)
+        # Issue 11: one heading text everywhere (contents, bookmarks, DOCX headings).
+        expected.extend(f"Recommendation {rec.number}: {rec.title}" for rec in section.recommendations)
     assert [label for label in labels if label in expected] == expected
-    assert "Working group members" in labels and "Summary of recommendations" in labels
+    assert "Members of the working group" in labels and "Summary of recommendations" in labels
     pages = dict((label, page) for page, label in outline(draft_pdf))
     assert pages["1. Introduction"] < pages["2. Domestic constraints"]
 

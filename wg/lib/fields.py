@@ -6,7 +6,7 @@ import re
 from zoneinfo import available_timezones
 
 from wg.lib.countries import COUNTRIES
-from wg.lib.markdown import clean_text
+from wg.lib.markdown import BIDI_CONTROLS, clean_text
 from wg.models.enums import Role
 
 EMAIL_RE = re.compile(r"^[^@\s<>\"']{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+$")
@@ -40,6 +40,16 @@ def check_optional(value: str, label: str, max_length: int) -> str | None:
     if len(value) > max_length:
         return f"{label[0].upper()}{label[1:]} must be {max_length} characters or fewer."
     return None
+
+
+def check_direction(value: str, label: str) -> str | None:
+    """Error when a title or name holds a bidirectional override, embedding or isolate (U+202A–U+202E,
+    U+2066–U+2069): it would print in another order than the one typed."""
+    match = BIDI_CONTROLS.search(value)
+    if match is None:
+        return None
+    return (f"{label[0].upper()}{label[1:]} contains an invisible direction control (U+{ord(match.group(0)):04X}) "
+            "that would make it print in another order than typed. Remove it and type the text again.")
 
 
 def check_email(value: str) -> str | None:

@@ -48,6 +48,9 @@ Align = Literal["left", "center", "right"]
 # (a Python str can hold them; UTF-8 cannot) and the non-characters U+FFFE and U+FFFF.
 _UNWANTED_CHARS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 # What a browser's URL parser ignores: tabs and newlines anywhere, C0 controls and spaces at the start.
+#: Bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069): obeyed, one of them reverses the
+#: text after it. Titles and names refuse them (``wg.lib.fields``); the report shows any other as ``[U+202E]``.
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _URL_IGNORED = re.compile("[\t\n\r]")
 _URL_LEADING_IGNORED = "".join(chr(code) for code in range(0x21))
 _URL_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
@@ -78,8 +81,12 @@ def _render_image_as_alt(
 
 
 def _build_parser() -> MarkdownIt:
-    """The one Markdown parser: js-default (raw HTML off) with tables and strikethrough."""
-    md = MarkdownIt("js-default").enable(["table", "strikethrough"])
+    """The one Markdown parser: js-default (raw HTML off) with tables and strikethrough, indented code off.
+
+    Text pasted from a word processor often starts paragraphs with a tab or four spaces: with indented code on, each
+    such paragraph became a monospace code block. Code is written with fences (```) only.
+    """
+    md = MarkdownIt("js-default").enable(["table", "strikethrough"]).disable("code")
     md.add_render_rule("image", _render_image_as_alt)
     return md
 
@@ -162,7 +169,7 @@ class ListItem:
 
 @dataclass(frozen=True, slots=True)
 class CodeBlock:
-    """Preformatted text from a fenced or indented code block; ``language`` is the fence's first word or ''."""
+    """Preformatted text from a fenced code block (indented code is off); ``language`` is the fence's first word."""
 
     text: str
     language: str = ""

@@ -20,6 +20,7 @@ from wg.features.audit.log import record
 from wg.lib.errors import ValidationFailed
 from wg.lib.fields import (
     check_country,
+    check_direction,
     check_email,
     check_optional,
     check_required,
@@ -89,8 +90,10 @@ def validate_profile(data: dict[str, Any], prefix: str = "", country_required: b
         "time_zone": clean_line(data.get("time_zone")) or "UTC",
     }
     checks = {
-        "display_name": check_required(values["display_name"], "your name", 120),
-        "native_name": check_optional(values["native_name"], "the native-script name", 120),
+        "display_name": check_required(values["display_name"], "your name", 120)
+        or check_direction(values["display_name"], "your name"),
+        "native_name": check_optional(values["native_name"], "the native-script name", 120)
+        or check_direction(values["native_name"], "the native-script name"),
         "country": check_country(values["country"], required=country_required),
         "affiliation": check_optional(values["affiliation"], "the affiliation", 200),
         "sector": check_sector(values["sector"]),

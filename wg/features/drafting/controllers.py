@@ -28,6 +28,7 @@ from wg.features.drafting.targets import (
 )
 from wg.features.groups.context import GroupContext
 from wg.features.groups.queries import subgroups_with_people
+from wg.features.report.loader import report_numbers
 from wg.features.review.panels import review_panel_context, section_panel_context
 from wg.features.review.queries import review_board
 from wg.lib.deps import DbSession, Group, provide_group, provide_user
@@ -80,6 +81,7 @@ def section_page_context(db: Session, ctx: GroupContext, target: Target) -> dict
         "comment_counts": comment_counts(db, ctx.group_id, RECOMMENDATION),
         "other_sections": [s.view for s in board.sections if s.view.section.id != target.id],
         "can_reorder_sections": can_reorder_sections(ctx.actor),
+        "numbers": report_numbers(db, ctx.group, board),
         **section_panel_context(db, ctx, target, board),
     }
 
@@ -90,6 +92,7 @@ def recommendation_page_context(db: Session, ctx: GroupContext, target: Target) 
     return {
         **_target_context(db, ctx, target),
         "sections": [s.view for s in board.sections if can_draft(ctx.actor, s.view.section.subgroup_id)],
+        "numbers": report_numbers(db, ctx.group, board),
         **review_panel_context(db, ctx, target, board),
     }
 
@@ -120,7 +123,7 @@ class DraftingPages(Controller):
     def outline(self, request: AnyRequest, db: DbSession, ctx: Group) -> Response[Any]:
         """The report as it stands: sections in order with their recommendations."""
         return render(request, "drafting/outline.html", {
-            **_base(ctx), "outline": report_outline(db, ctx.group_id),
+            **_base(ctx), "outline": report_outline(db, ctx.group_id), "numbers": report_numbers(db, ctx.group),
             "comment_counts": comment_counts(db, ctx.group_id, RECOMMENDATION),
             "can_add_section": any(can_create_section(ctx.actor, s) for s in [None, *ctx.actor.chairs]),
             "can_reorder": can_reorder_sections(ctx.actor)})

@@ -27,7 +27,7 @@ from wg.features.drafting.textmerge import merge3, split_paragraphs
 from wg.features.groups.context import GroupContext
 from wg.lib.countries import country_name
 from wg.lib.errors import NotAllowed, ValidationFailed, not_found
-from wg.lib.fields import clean_line, strip_controls
+from wg.lib.fields import check_direction, clean_line, strip_controls
 from wg.models import (
     Comment,
     Membership,
@@ -96,6 +96,8 @@ def read_draft(data: dict[str, Any], kind: str, countries: list[str]) -> Draft:
         errors["title"] = "Enter a title."
     elif len(title) > MAX_TITLE:
         errors["title"] = f"The title must be {MAX_TITLE} characters or fewer (it has {len(title)})."
+    elif problem := check_direction(title, "the title"):
+        errors["title"] = problem
     if len(text) > MAX_TEXT:
         errors["text"] = f"The text must be {MAX_TEXT:,} characters or fewer (it has {len(text):,})."
     if kind == RECOMMENDATION and not text.strip():

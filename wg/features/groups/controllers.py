@@ -11,6 +11,7 @@ from litestar.params import Body, FromPath
 
 from wg.features.groups import operations as ops
 from wg.features.groups.queries import pending_invitations, roster, roster_by_country, subgroups_with_people
+from wg.features.report.loader import report_numbers
 from wg.features.review.queries import review_board
 from wg.lib.deps import CurrentUser, DbSession, Group, form_ints, provide_group, provide_user
 from wg.lib.errors import NotAllowed, ValidationFailed
@@ -79,10 +80,11 @@ class GroupPages(Controller):
     def dashboard(self, request: AnyRequest, db: DbSession, ctx: Group) -> Response[Any]:
         """Subgroups and the roster by country."""
         entries = roster(db, ctx.group_id)
+        board = review_board(db, ctx.group)
         return render(request, "groups/dashboard.html", {
             **_base(ctx), "subgroups": subgroups_with_people(db, ctx.group_id),
             "roster": roster_by_country(entries, ctx.group.countries), "member_count": len(entries),
-            "board": review_board(db, ctx.group)})
+            "board": board, "numbers": report_numbers(db, ctx.group, board)})
 
     @get("/members", sync_to_thread=True)
     def members_page(self, request: AnyRequest, db: DbSession, ctx: Group) -> Response[Any]:

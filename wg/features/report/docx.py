@@ -15,6 +15,9 @@ Every string from the snapshot passes through ``_text`` (or ``_line``), and memb
 
 from __future__ import annotations
 
+import base64
+import binascii
+import copy
 import io
 import re
 import zipfile
@@ -28,6 +31,7 @@ from docx.document import Document as DocxDocument
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.image.exceptions import UnrecognizedImageError
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.opc.packuri import PackURI
 from docx.oxml import OxmlElement, parse_xml
@@ -39,14 +43,22 @@ from docx.table import Table as DocxTable
 from docx.text.paragraph import Paragraph as DocxParagraph
 from docx.text.run import Run as DocxRun
 
-from wg.features.report.snapshot import (
-    AdditionalViewSnap,
-    CountryRoster,
-    RecommendationSnap,
-    ReportSnapshot,
-    RosterPerson,
-    SectionSnap,
+from wg.features.report.document import (
+    EMOJI,
+    Chapter,
+    Contents,
+    Cover,
+    Disclaimer,
+    Footnote,
+    Mark,
+    People,
+    Person,
+    Recommendation,
+    Summary,
+    TextChapter,
+    build_document,
 )
+from wg.features.report.snapshot import ReportImage, ReportSnapshot
 from wg.lib.markdown import (
     Block,
     CodeBlock,
@@ -71,6 +83,7 @@ EAST_ASIAN_LANGS = {"ja": "ja-JP", "ko": "ko-KR", "zh": "zh-CN"}
 DEFAULT_EAST_ASIAN_FONT = EAST_ASIAN_FONTS["ja"]
 DEFAULT_EAST_ASIAN_LANG = EAST_ASIAN_LANGS["ja"]
 MONO_EAST_ASIAN_FONT = "Noto Sans Mono CJK JP"
+EMOJI_FONT = "Noto Color Emoji"
 
 _NAVY = RGBColor(0x1F, 0x38, 0x64)
 _GREY = RGBColor(0x59, 0x59, 0x59)
@@ -83,8 +96,8 @@ _EXTERNAL_SCHEMES = ("http://", "https://", "mailto:")
 _TOC_INSTRUCTION = ' TOC \\o "1-2" \\h \\z \\u '
 # A fixed zip timestamp (the earliest a zip file can hold) so two renders of one snapshot are byte-identical.
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
-# Bidirectional embeddings, overrides and isolates: XML can carry them, but an unbalanced one in a name or title
-# reverses the text after it in the reader's view. Plain direction marks (U+200E, U+200F) are harmless and stay.
+# Bidirectional embeddings, overrides and isolates: the document model already shows each as "[U+202E]"; any that
+# still reached the writer would reverse the text after it in the reader's view, so they are dropped here.
 _BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 # The children of w:pPr that the schema puts after w:shd (python-docx inserts only what it knows in order).
 _PPR_AFTER_SHD = (
@@ -179,16 +192,50 @@ def _styled(paragraph: DocxParagraph, style_id: str) -> DocxParagraph:
 
 
 def _set_text(run: DocxRun, text: str) -> DocxRun:
-    """``run.text = text`` for a new, empty run, fast for text without tabs and line breaks.
+    """``run.text = text`` for a new, empty run, fast for text without tabs and line breaks; emoji go into runs of
+    their own in the emoji font, right after this one (each with a copy of this run's formatting).
 
     python-docx turns text into run content one character at a time (tabs and line breaks become elements); text
-    without them is one ``w:t``, exactly what it would write.
+    without them is one ``w:t``, exactly what it would write. Set the run's style and formatting first.
     """
+    if EMOJI.search(text) is None:
+        _write_text(run, text)
+        return run
+    pieces = [(m.start(), m.end()) for m in EMOJI.finditer(text)]
+    _write_text(run, text[:pieces[0][0]])
+    last = run._r  # noqa: SLF001
+    cursor = pieces[0][0]
+    for start, end in pieces:
+        for chunk, emoji in ((text[cursor:start], False), (text[start:end], True)):
+            if not chunk:
+                continue
+            element = _element("w:r")
+            if run._r.rPr is not None:  # noqa: SLF001
+                element.append(copy.deepcopy(run._r.rPr))  # noqa: SLF001
+            last.addnext(element)
+            last = element
+            piece = DocxRun(element, run._parent)  # noqa: SLF001
+            if emoji:
+                rpr = element.get_or_add_rPr()
+                _set_fonts(rpr, EMOJI_FONT, EMOJI_FONT)
+                rpr.find(qn("w:rFonts")).attrib.pop(qn("w:hint"), None)
+            _write_text(piece, chunk)
+        cursor = end
+    if text[cursor:]:
+        element = _element("w:r")
+        if run._r.rPr is not None:  # noqa: SLF001
+            element.append(copy.deepcopy(run._r.rPr))  # noqa: SLF001
+        last.addnext(element)
+        _write_text(DocxRun(element, run._parent), text[cursor:])  # noqa: SLF001
+    return run
+
+
+def _write_text(run: DocxRun, text: str) -> None:
+    """Text into one run: one ``w:t`` unless it has tabs or line breaks (python-docx's own, slower, path)."""
     if "\t" in text or "\n" in text or "\r" in text:
         run.text = text
     elif text:
         run._r.add_t(text)  # noqa: SLF001
-    return run
 
 
 def _turn_on(run: DocxRun, tag: str) -> None:
@@ -207,10 +254,10 @@ def _turn_on(run: DocxRun, tag: str) -> None:
 
 def _add_run(paragraph: DocxParagraph, text: str, style_id: str | None) -> DocxRun:
     """Append a run, optionally in a character style given by id."""
-    run = _set_text(paragraph.add_run(), text)
+    run = paragraph.add_run()
     if style_id:
         run._r.style = style_id  # noqa: SLF001
-    return run
+    return _set_text(run, text)
 
 
 def _field_runs(paragraph: DocxParagraph, instruction: str, result: str, *, dirty: bool = False) -> None:
@@ -323,6 +370,8 @@ _BUILT_IN_LOOKS: dict[str, _Look] = {
 # Custom paragraph styles: (name, style id, look).
 _PARAGRAPH_STYLES: tuple[tuple[str, str, _Look], ...] = (
     ("Cover Series", "CoverSeries", _Look(size=11, small_caps=True, color=_GREY, before=110, after=18)),
+    ("Cover Group", "CoverGroup", _Look(size=10.5, color=_GREY, after=6)),
+    ("Cover Logo", "CoverLogo", _Look(before=48, after=4)),
     ("Cover Host", "CoverHost", _Look(size=13, bold=True, color=_NAVY, before=48, after=2)),
     ("Cover Date", "CoverDate", _Look(size=11, color=_GREY, after=24)),
     ("Draft Notice", "DraftNotice", _Look(size=11, bold=True, color=_RED, before=12, after=6)),
@@ -404,24 +453,25 @@ class _TocEntry:
 
 
 class _Builder:
-    """Writes one snapshot into a fresh python-docx document."""
+    """Writes one report document (``build_document``) into a fresh python-docx document: typography only."""
 
     def __init__(self, snapshot: ReportSnapshot) -> None:
         self.snap = snapshot
-        self.internal = snapshot.profile == "internal"
+        self.model = build_document(snapshot)
+        self.internal = self.model.internal
         self.doc: DocxDocument = Document()
         self.toc: list[_TocEntry] = []
+        self.bookmarks: dict[str, str] = {}  # anchor -> bookmark name
         self.bookmark_id = 0
-        self.footnote_id = 0
         self.footnotes = parse_xml(f"<w:footnotes {nsdecls('w', 'r')}/>")
         self.footnotes_part: StoryPart | None = None
-        self.title = _line(snapshot.front.title) or _line(snapshot.group_name) or "Report"
+        self.title = _line(self.model.title) or "Report"
         self.text_width = Length(0)
 
     # The document as a whole.
 
     def build(self) -> bytes:
-        """Write every part of the report and return the .docx bytes."""
+        """Write every block of the document in order and return the .docx bytes."""
         self._clean_package()
         self.text_width = self._page_setup()
         _setup_styles(self.doc)
@@ -429,16 +479,26 @@ class _Builder:
         self._core_properties()
         self._footnotes_part()
         self._header_footer()
-        self._cover()
-        self._acknowledgements()
-        toc_marker = self._toc_placeholder()
-        self._roster()
-        self._front_text("Executive summary", self.snap.front.executive_summary)
-        self._front_text("Foreword", self.snap.front.foreword)
-        for section in self.snap.sections:
-            self._section(section)
-        self._summary_table()
-        self._fill_toc(toc_marker)
+        contents: tuple[Contents, DocxParagraph] | None = None
+        for block in self.model.blocks:
+            if isinstance(block, Cover):
+                self._cover(block)
+            elif isinstance(block, TextChapter):
+                self._heading(block.heading, 1, block.anchor)
+                self._markdown(block.text)
+            elif isinstance(block, People):
+                self._people(block)
+            elif isinstance(block, Disclaimer):
+                self._para(_line(block.heading), "MinorHeading")
+                self._markdown(block.text, style="Disclaimer")
+            elif isinstance(block, Contents):
+                contents = (block, self._toc_placeholder(block))
+            elif isinstance(block, Chapter):
+                self._chapter(block)
+            elif isinstance(block, Summary):
+                self._summary_table(block)
+        if contents is not None:
+            self._fill_toc(*contents)
         buffer = io.BytesIO()
         self.doc.save(buffer)
         return _normalise_zip(buffer.getvalue())
@@ -459,7 +519,7 @@ class _Builder:
         """Paper size and margins; returns the width of the text block."""
         section = self.doc.sections[0]
         margin: Length
-        if self.snap.front.paper_size == "Letter":
+        if self.model.paper_size == "Letter":
             section.page_width, section.page_height = Twips(12240), Twips(15840)
             margin = Twips(1440)
         else:
@@ -492,7 +552,7 @@ class _Builder:
     def _core_properties(self) -> None:
         """Document metadata: the report and the host organisation, never a member, and no time of rendering."""
         props = self.doc.core_properties
-        org = _property(self.snap.front.host_organisation) or _property(self.snap.group_name)
+        org = _property(self.model.host) or _property(self.snap.group_name)
         props.title = _property(self.title)
         props.subject = _property(self.snap.group_name)
         props.author = org
@@ -531,10 +591,10 @@ class _Builder:
         """Running header (the title, and on drafts the draft line) and a footer with ``Page X of Y``."""
         section = self.doc.sections[0]
         section.different_first_page_header_footer = True
-        watermark = self.snap.watermark
+        watermark = self.model.draft_line
         header = section.header
         title_p = header.paragraphs[0]
-        title_p.add_run(self.title).italic = True
+        _set_text(title_p.add_run(), self.title).italic = True
         if watermark:
             draft = _styled(header.add_paragraph(), "Header")
             draft.add_run(watermark).bold = True
@@ -547,57 +607,57 @@ class _Builder:
         footer_p.add_run(" of ")
         _field_runs(footer_p, " NUMPAGES ", "1")
 
-    # The opening pages.
+    # The blocks.
 
-    def _cover(self) -> None:
-        """Series line, title, subtitle, host organisation, date line and, on drafts, the draft notice."""
-        front = self.snap.front
-        self._para(_line(front.series_line) or " ", "CoverSeries")
+    def _cover(self, cover: Cover) -> None:
+        """Series line, title, subtitle, group, logo, host organisation, date line, draft notice, internal note."""
+        self._para(_line(cover.series_line) or " ", "CoverSeries")
         self._para(self.title, "Title")
-        if _line(front.subtitle):
-            self._para(_line(front.subtitle), "Subtitle")
-        if _line(front.host_organisation):
-            self._para(_line(front.host_organisation), "CoverHost")
-        if _line(front.date_line):
-            self._para(_line(front.date_line), "CoverDate")
-        if self.snap.watermark:
-            self._para(self.snap.watermark, "DraftNotice")
-        if self.internal:
-            meta = self._para("", "ReportMeta")
-            meta.add_run("Internal edition")
-            if self.snap.open_items:
-                meta.add_run(" · ")
-                _add_run(meta, f"[{_plural(self.snap.open_items, 'open item')}]", "OpenItem")
-            for note in self.snap.notes:
-                if _line(note):
-                    self._para(_line(note), "ReportMeta")
+        if _line(cover.subtitle):
+            self._para(_line(cover.subtitle), "Subtitle")
+        if _line(cover.group_name):
+            self._para(_line(cover.group_name), "CoverGroup")
+        if cover.logo is not None:
+            self._logo(cover.logo)
+        if _line(cover.host):
+            self._para(_line(cover.host), "CoverHost")
+        if _line(cover.date_line):
+            self._para(_line(cover.date_line), "CoverDate")
+        if cover.draft_line:
+            self._para(cover.draft_line, "DraftNotice")
+        if cover.internal_note:
+            self._para(_line(cover.internal_note), "ReportMeta")
 
-    def _acknowledgements(self) -> None:
-        """Acknowledgements (if any) and the disclaimer on the page after the cover."""
-        front = self.snap.front
-        has_acks = bool(_text(front.acknowledgements).strip())
-        disclaimer = _text(front.disclaimer).strip()
-        if not has_acks and not disclaimer:
+    def _logo(self, image: ReportImage) -> None:
+        """The host's logo on the cover: a PNG as it is; an SVG (python-docx cannot place one) is left out."""
+        if image.media_type != "image/png":
             return
-        if has_acks:
-            self._heading("Acknowledgements", 1)
-            self._markdown(front.acknowledgements)
-        if disclaimer:
-            if has_acks:
-                self._para("About this report", "MinorHeading")
-            else:
-                self._heading("About this report", 1)
-            self._markdown(disclaimer, style="Disclaimer")
+        try:
+            data = base64.b64decode(image.data_base64, validate=False)
+            p = self._para("", "CoverLogo")
+            width = Mm(60) if not image.width_px or not image.height_px or \
+                image.width_px * 22 >= image.height_px * 60 else Length(int(Mm(22) * image.width_px / image.height_px))
+            p.add_run().add_picture(io.BytesIO(data), width=width)
+        except (ValueError, binascii.Error, UnrecognizedImageError, ZeroDivisionError):
+            return
 
-    def _toc_placeholder(self) -> DocxParagraph:
-        """The "Contents" heading and a marker paragraph the entries replace once every heading is known."""
-        self._para("Contents", "TOCHeading")
-        return self._para("", "TOC1")
+    def _toc_placeholder(self, contents: Contents) -> DocxParagraph:
+        """The contents heading, a marker paragraph the entries replace at the end, and the internal status."""
+        self._para(_line(contents.heading), "TOCHeading")
+        marker = self._para("", "TOC1")
+        if contents.status:
+            self._para(_line(contents.status_heading), "MinorHeading")
+            for status in contents.status:
+                self._para(_line(status), "ReportMeta")
+        return marker
 
-    def _fill_toc(self, marker: DocxParagraph) -> None:
-        """A Word TOC field whose cached result is the plain list of headings (linked to them, without page numbers:
-        only Word knows them, and it replaces the list when it updates the field)."""
-        entries = self.toc or [_TocEntry(1, "Contents are updated when the document is opened in Word.", "")]
+    def _fill_toc(self, contents: Contents, marker: DocxParagraph) -> None:
+        """A Word ``TOC`` field whose cached result is the model's plain list of headings, each linked to its
+        heading's bookmark (page numbers are left to whoever paginates the document: Word, when it updates the
+        field)."""
+        entries = [_TocEntry(e.level, _line(e.text), self.bookmarks.get(e.anchor, "")) for e in contents.entries]
+        if not entries:
+            entries = [_TocEntry(1, "Contents are updated when the document is opened in Word.", "")]
         paragraphs: list[DocxParagraph] = []
         for index, entry in enumerate(entries):
             p = _styled(marker.insert_paragraph_before(), "TOC1" if entry.level == 1 else "TOC2")
@@ -609,34 +669,28 @@ class _Builder:
                 p._p.append(link)  # noqa: SLF001
                 target = link
             run = DocxRun(_element("w:r"), p)
-            run.text = entry.text
             target.append(run._r)  # noqa: SLF001
+            _set_text(run, entry.text)
             paragraphs.append(p)
         _field_end(paragraphs[-1])
         marker._p.getparent().remove(marker._p)  # noqa: SLF001
 
-    def _roster(self) -> None:
-        """The members by country: Latin name, native-script name, role, affiliation."""
-        countries = [c for c in self.snap.roster if c.people]
-        if not countries:
-            return
-        self._heading("Members of the working group", 1)
-        self._para("Affiliations are for identification purposes only.", "RosterNote")
-        for country in countries:
-            self._country(country)
+    def _people(self, block: People) -> None:
+        """A list of people (members by country, or advisers): heading, note, sub-headings and entries."""
+        self._heading(block.heading, 1, block.anchor)
+        self._para(_line(block.note), "RosterNote")
+        for group in block.groups:
+            if group.heading:
+                self._para(_line(group.heading), "RosterCountry")
+            for person in group.people:
+                self._person(person)
 
-    def _country(self, country: CountryRoster) -> None:
-        """One country's heading and its people."""
-        self._para(_line(country.name) or _line(country.code) or "—", "RosterCountry")
-        for person in country.people:
-            self._person(person)
-
-    def _person(self, person: RosterPerson) -> None:
+    def _person(self, person: Person) -> None:
         """One roster entry; the native-script name is its own run with its East Asian font and language."""
         p = self._para("", "RosterEntry")
         name = _line(person.name)
         if name:
-            p.add_run(name).bold = True
+            _set_text(p.add_run(), name).bold = True
         native = _line(person.native_name)
         if native:
             if name:
@@ -648,99 +702,74 @@ class _Builder:
             _set_lang(rpr, None, EAST_ASIAN_LANGS.get(lang, DEFAULT_EAST_ASIAN_LANG))
         role = _line(person.role)
         if role:
-            p.add_run(f", {role}" if name or native else role)
+            _add_run(p, f", {role}" if name or native else role, None)
         affiliation = _line(person.affiliation)
         if affiliation:
             p.add_run("\n")
-            p.add_run(affiliation).italic = True
+            _set_text(p.add_run(), affiliation).italic = True
 
-    def _front_text(self, title: str, text: str) -> None:
-        """An unnumbered chapter of the front matter (executive summary, foreword), when it has text."""
-        if not _text(text).strip():
-            return
-        self._heading(title, 1)
-        self._markdown(text)
-
-    # The substance.
-
-    def _section(self, section: SectionSnap) -> None:
-        """``N. Title``, the section's state (internal), its text, then its recommendations."""
-        title = _line(section.title)
-        self._heading(f"{section.number}. {title}" if title else f"{section.number}.", 1)
-        if self.internal:
-            self._badges(section.state, section.is_open, section.comment_count, _line(section.subgroup))
-        self._markdown(section.text)
-        for rec in section.recommendations:
+    def _chapter(self, chapter: Chapter) -> None:
+        """The chapter's heading, its internal meta line, its text, then its recommendations."""
+        self._heading(chapter.heading, 1, chapter.anchor)
+        if chapter.meta or chapter.marks:
+            p = self._para("", "ReportMeta")
+            if chapter.meta:
+                _add_run(p, _line(chapter.meta), None)
+            self._mark_runs(p, chapter.marks, lead=bool(chapter.meta))
+        self._markdown(chapter.text)
+        if chapter.recommendations:
+            self._para(_line(chapter.recommendations_heading), "MinorHeading")
+        for rec in chapter.recommendations:
             self._recommendation(rec)
 
-    def _recommendation(self, rec: RecommendationSnap) -> None:
-        """Heading, key, target, text, rationale, outcome with the additional views as footnotes."""
-        number = _line(rec.number)
-        title = _line(rec.title)
-        label = f"Recommendation {number}" if number else "Recommendation"
-        self._heading(f"{label}: {title}" if title else label, 2)
-        key = self._para(_line(rec.key), "RecommendationKey")
-        if self.internal:
-            self._badge_runs(key, rec.state, rec.is_open, rec.comment_count, lead=bool(_line(rec.key)))
-        if not key.text.strip():
-            key._p.getparent().remove(key._p)  # noqa: SLF001
+    def _recommendation(self, rec: Recommendation) -> None:
+        """Heading, (internal) key and marks, target, text, rationale, outcome with the footnotes."""
+        self._heading(rec.heading, 2, rec.anchor)
+        if rec.key or rec.marks:
+            key = self._para("", "RecommendationKey")
+            if rec.key:
+                _add_run(key, _line(rec.key), None)
+            self._mark_runs(key, rec.marks, lead=bool(rec.key))
         target = _line(rec.target)
         if target:
             p = self._para("", "RecommendationTarget")
-            _add_run(p, "Addressed to: ", None)
+            _add_run(p, f"{_line(rec.target_label)} ", None)
             _turn_on(_add_run(p, target, None), "w:b")
         self._markdown(rec.text)
-        if _text(rec.rationale).strip():
-            self._para("Rationale", "Heading3")
+        if rec.rationale:
+            self._para(_line(rec.rationale_heading), "Heading3")
             self._markdown(rec.rationale)
-        outcome = _line(rec.outcome)
-        views = [v for v in rec.views if _text(v.text).strip() or _line(v.attribution)]
-        if outcome or views:
+        if rec.outcome:
             p = self._para("", "RecommendationOutcome")
-            _turn_on(_add_run(p, "Outcome: " if outcome else "Additional views", None), "w:b")
-            if outcome:
-                _add_run(p, outcome, None)
-            for view in views:
-                self._footnote(p, view)
+            _turn_on(_add_run(p, rec.outcome_prefix, None), "w:b")
+            _add_run(p, _line(rec.outcome), None)
+            for note in rec.footnotes:
+                self._footnote(p, note)
 
-    def _badges(self, state: str, is_open: bool, comments: int, subgroup: str = "") -> None:
-        """A line of internal-only labels under a heading (nothing when there is nothing to say)."""
-        p = self._para("", "ReportMeta")
-        if subgroup:
-            p.add_run(f"Subgroup: {subgroup}")
-        self._badge_runs(p, state, is_open, comments, lead=bool(subgroup))
-        if not p.text.strip():
-            p._p.getparent().remove(p._p)  # noqa: SLF001
-
-    def _badge_runs(self, p: DocxParagraph, state: str, is_open: bool, comments: int, *, lead: bool) -> None:
-        """Append ``[state]``, ``[open item]`` and ``N comments`` to a paragraph, separated by middle dots."""
-        parts: list[tuple[str, str | None]] = []
-        if _line(state):
-            parts.append((f"[{_line(state)}]", "StateBadge"))
-        if is_open:
-            parts.append(("[open item]", "OpenItem"))
-        if comments > 0:
-            parts.append((_plural(comments, "comment"), None))
-        for index, (text, style) in enumerate(parts):
+    def _mark_runs(self, p: DocxParagraph, marks: Iterable[Mark], *, lead: bool) -> None:
+        """Internal marks as ``[state]``, ``[open item]``, ``N comments``, separated by middle dots."""
+        styles = {"state": "StateBadge", "open": "OpenItem", "unpublished": "OpenItem"}
+        for index, mark in enumerate(marks):
             if index or lead:
                 p.add_run(" · ")
+            style = styles.get(mark.kind)
+            text = f"[{_line(mark.text).lower()}]" if style else _line(mark.text)
             _add_run(p, text, style)
 
-    def _footnote(self, p: DocxParagraph, view: AdditionalViewSnap) -> None:
-        """A real footnote: a reference mark here, and "One member adds: …" in the footnotes part."""
-        self.footnote_id += 1
-        note_id = str(self.footnote_id)
+    def _footnote(self, p: DocxParagraph, note: Footnote) -> None:
+        """A real footnote, numbered as the document numbers it: a reference mark here, the note in the part."""
+        note_id = str(note.number)
         ref = _add_run(p, "", "FootnoteReference")
         ref._r.append(_element("w:footnoteReference", id=note_id))  # noqa: SLF001
-        note = _element("w:footnote", id=note_id)
-        self.footnotes.append(note)
+        element = _element("w:footnote", id=note_id)
+        self.footnotes.append(element)
         part = self.footnotes_part
         assert part is not None
 
         def new_paragraph() -> DocxParagraph:
-            element = _element("w:p")
-            note.append(element)
-            para = DocxParagraph(element, part)
+            p_element = _element("w:p")
+            element.append(p_element)
+            para = DocxParagraph(p_element, part)
             para._p.get_or_add_pPr().style = "FootnoteText"  # noqa: SLF001
             return para
 
@@ -749,44 +778,41 @@ class _Builder:
         mark._r.style = "FootnoteReference"  # noqa: SLF001
         mark._r.append(_element("w:footnoteRef"))  # noqa: SLF001
         _add_run(first, " ", None)
-        attribution = _line(view.attribution)
+        attribution = _line(note.attribution)
         if attribution:
             _turn_on(_add_run(first, attribution, None), "w:i")
             _add_run(first, " ", None)
-        blocks = parse_blocks(view.text)
+        blocks = parse_blocks(note.text)
         for index, block in enumerate(blocks):
             para = first if index == 0 else new_paragraph()
             self._runs(para, _flat_runs(block))
 
-    def _summary_table(self) -> None:
-        """A table of every recommendation: number, key, title, addressed to, outcome."""
-        recs = self.snap.recommendations
-        if not recs:
-            return
-        self._heading("Summary of recommendations", 1)
-        table = self.doc.add_table(rows=1, cols=5)
+    def _summary_table(self, summary: Summary) -> None:
+        """The summary of recommendations: the model's columns, one row per recommendation."""
+        self._heading(summary.heading, 1, summary.anchor)
+        shares = {"number": 0.09, "key": 0.08, "title": 0.45, "target": 0.18, "outcome": 0.2, "state": 0.12}
+        total = sum(shares[c] for c in summary.columns)
+        table = self.doc.add_table(rows=1, cols=len(summary.columns))
         table._tbl.tblPr.style = "TableGrid"  # noqa: SLF001 - by id: a lookup by name scans every style
         table.alignment = WD_TABLE_ALIGNMENT.CENTER
         table.autofit = False
-        widths = tuple(Length(int(self.text_width * share)) for share in (0.08, 0.09, 0.51, 0.16, 0.16))
+        widths = tuple(Length(int(self.text_width * shares[c] / total)) for c in summary.columns)
         for column, width in zip(table.columns, widths, strict=True):
             column.width = width
-        headers = ("No.", "Key", "Recommendation", "Addressed to", "Outcome")
-        for cell, text, width in zip(table.rows[0].cells, headers, widths, strict=True):
+        for cell, text, width in zip(table.rows[0].cells, summary.headers, widths, strict=True):
             cell.width = width
             para = cell.paragraphs[0]
             _styled(para, "TableText")
             para.add_run(text).bold = True
             _shade(cell, "DCE3EC")
         _repeat_header(table)
-        for rec in recs:
+        for row_data in summary.rows:
             row = table.add_row()
-            values = (_line(rec.number), _line(rec.key), _line(rec.title), _line(rec.target), _line(rec.outcome))
-            for cell, text in zip(row.cells, values, strict=True):  # add_row gave each cell its column's width
+            for cell, text in zip(row.cells, row_data.cells, strict=True):  # add_row gave each cell its width
                 para = cell.paragraphs[0]
                 _styled(para, "TableText")
-                if text:
-                    _add_run(para, text, None)
+                if _line(text):
+                    _add_run(para, _line(text), None)
 
     # Building blocks.
 
@@ -797,11 +823,12 @@ class _Builder:
             _set_text(p.add_run(), text)
         return p
 
-    def _heading(self, text: str, level: int) -> DocxParagraph:
-        """A Heading 1 or 2 with a bookmark, listed in the table of contents."""
-        p = self._para(text, f"Heading{level}")
+    def _heading(self, text: str, level: int, anchor: str) -> DocxParagraph:
+        """A Heading 1 or 2 with a bookmark (the model's anchor names it for the contents)."""
+        p = self._para(_line(text), f"Heading{level}")
         self.bookmark_id += 1
         name = f"_Toc{self.bookmark_id:06d}"
+        self.bookmarks[anchor] = name
         start = _element("w:bookmarkStart", id=str(self.bookmark_id), name=name)
         end = _element("w:bookmarkEnd", id=str(self.bookmark_id))
         ppr = p._p.pPr  # noqa: SLF001
@@ -810,7 +837,7 @@ class _Builder:
         else:
             p._p.insert(0, start)  # noqa: SLF001
         p._p.append(end)  # noqa: SLF001
-        self.toc.append(_TocEntry(level, text, name))
+        self.toc.append(_TocEntry(level, _line(text), name))
         return p
 
     def _markdown(self, text: str, style: str | None = None) -> None:
@@ -836,13 +863,13 @@ class _Builder:
                 docx_run = p.add_run()
                 if run.code:
                     docx_run._r.style = "InlineCode"  # noqa: SLF001
-            _set_text(docx_run, text)
             if run.bold:
                 _turn_on(docx_run, "w:b")
             if run.italic:
                 _turn_on(docx_run, "w:i")
             if run.strike:
                 docx_run.font.strike = True
+            _set_text(docx_run, text)
 
 
 def _flat_runs(block: Block) -> tuple[Run, ...]:

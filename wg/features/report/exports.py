@@ -59,7 +59,8 @@ UNEXPECTED = "The export failed unexpectedly."
 _one_render = threading.Semaphore(1)
 _TOKEN = secrets.token_hex(4)  # tells a restarted process from its predecessor with the same pid (pid 1 in Docker)
 _RENDERER_FILES = ("templates/report/report.html", "templates/report/report.css", "wg/features/report/pdf.py",
-                   "wg/features/report/docx.py", "wg/features/report/docx_toc.py", "wg/lib/markdown.py")
+                   "wg/features/report/docx.py", "wg/features/report/docx_toc.py", "wg/features/report/document.py",
+                   "wg/lib/markdown.py")
 _renderer_fingerprint: str | None = None
 
 

@@ -4,6 +4,7 @@ queries, whatever the size of the report)."""
 from __future__ import annotations
 
 import base64
+from dataclasses import dataclass
 
 from sqlalchemy import tuple_
 from sqlmodel import Session, col, select
@@ -25,14 +26,15 @@ from wg.features.report.snapshot import (
     SectionSnap,
 )
 from wg.features.review.consensus import additional_views
-from wg.features.review.queries import review_board
+from wg.features.review.queries import ReviewBoard, review_board
 from wg.features.review.state import RecState
 from wg.lib.countries import country_name
-from wg.models import ReportLogo, ReportSettings, Revision, Role, WorkingGroup
+from wg.models import ReportLogo, ReportSettings, Revision, Role, User, WorkingGroup
 
 _LANG = {"JP": "ja", "KR": "ko", "KP": "ko", "CN": "zh", "TW": "zh"}
 DEFAULT_ADVISERS_HEADING = "Advisers"
 LISTED_ROLES = {Role.MEMBER.value: "", Role.CO_CHAIR.value: "Co-chair"}
+_PUBLISHED_STATES = frozenset({RecState.APPROVED, RecState.APPROVED_TEXT_CHANGED})
 
 
 def report_settings(db: Session, group: WorkingGroup, create: bool = False) -> ReportSettings:
@@ -75,53 +77,124 @@ def front_matter(settings: ReportSettings, group: WorkingGroup, logo: ReportLogo
         advisers_heading=settings.advisers_heading or DEFAULT_ADVISERS_HEADING)
 
 
-def _roster(db: Session, group: WorkingGroup) -> tuple[CountryRoster, ...]:
+def _person(user: User, role: str) -> RosterPerson:
+    """A listed person as the report shows them."""
+    return RosterPerson(name=user.display_name, native_name=user.native_name, affiliation=user.affiliation,
+                        role=role, lang=_LANG.get(user.country, ""))
+
+
+def _people(db: Session, group: WorkingGroup) -> tuple[tuple[CountryRoster, ...], tuple[RosterPerson, ...]]:
+    """The members by country, and the advisers (both only those ``listed_in_report``), in roster order."""
     by_country: dict[str, list[RosterPerson]] = {}
+    advisers: list[RosterPerson] = []
     for entry in roster(db, group.id or 0):
-        if not entry.listed_in_report or entry.role not in LISTED_ROLES:
+        if not entry.listed_in_report:
             continue
         u = entry.user
-        by_country.setdefault(u.country, []).append(RosterPerson(
-            name=u.display_name, native_name=u.native_name, affiliation=u.affiliation,
-            role=LISTED_ROLES[entry.role], lang=_LANG.get(u.country, "")))
+        if entry.role == Role.ADVISER.value:
+            advisers.append(_person(u, ""))
+        elif entry.role in LISTED_ROLES:
+            by_country.setdefault(u.country, []).append(_person(u, LISTED_ROLES[entry.role]))
     order = [c for c in group.countries if c in by_country] + sorted(c for c in by_country if c not in group.countries)
-    return tuple(CountryRoster(code, country_name(code) if code else "Other", tuple(by_country[code]))
-                 for code in order)
+    members = tuple(CountryRoster(code, country_name(code) if code else "Other", tuple(by_country[code]))
+                    for code in order)
+    return members, tuple(advisers)
+
+
+@dataclass(frozen=True)
+class PublicSelection:
+    """What the public report prints, and the numbers every profile and every page give its chapters and items.
+
+    A recommendation is published when a chair approved a revision of it (the approved revision is printed even if
+    the text changed since) and it is not withdrawn. A chapter is published when it has published items or approved
+    text of its own; the published chapters are numbered 1, 2 … and their published items 1.1, 1.2 ….
+    """
+
+    revisions: dict[tuple[str, int], Revision]
+    section_numbers: dict[int, int]  # section id -> chapter number
+    rec_numbers: dict[int, str]  # recommendation id -> "1.2"
+
+
+
+def public_selection(db: Session, board: ReviewBoard) -> PublicSelection:
+    """Which chapters and items the public report prints, their approved revisions and their numbers (one query)."""
+    wanted: list[tuple[str, int, int]] = []
+    for s in board.sections:
+        if s.last_approval is not None:
+            wanted.append(("section", s.view.section.id or 0, s.last_approval.rev_no))
+        for r in s.recommendations:
+            if r.state in _PUBLISHED_STATES and r.last_event is not None:
+                wanted.append(("recommendation", r.view.recommendation.id or 0, r.last_event.rev_no))
+    revisions: dict[tuple[str, int], Revision] = {}
+    if wanted:
+        rows = db.exec(select(Revision).where(
+            Revision.group_id == board.group.id,
+            tuple_(col(Revision.target_type), col(Revision.target_id), col(Revision.rev_no)).in_(wanted))).all()
+        revisions = {(r.target_type, r.target_id): r for r in rows}
+    section_numbers: dict[int, int] = {}
+    rec_numbers: dict[int, str] = {}
+    for s in board.sections:
+        sid = s.view.section.id or 0
+        published = [r.view.recommendation.id or 0 for r in s.recommendations
+                     if ("recommendation", r.view.recommendation.id or 0) in revisions]
+        section_rev = revisions.get(("section", sid))
+        if not published and not (section_rev is not None and section_rev.text.strip()):
+            continue
+        number = len(section_numbers) + 1
+        section_numbers[sid] = number
+        for index, rid in enumerate(published, start=1):
+            rec_numbers[rid] = f"{number}.{index}"
+    return PublicSelection(revisions, section_numbers, rec_numbers)
+
+
+@dataclass(frozen=True)
+class ReportNumbers:
+    """The report's numbers as pages show them beside the keys: ``recs`` by R-number ("1.4"), ``chapters`` by
+    section id (1, 2 …); an item or chapter the public report leaves out has none."""
+
+    recs: dict[int, str]
+    chapters: dict[int, int]
+
+
+def report_numbers(db: Session, group: WorkingGroup, board: ReviewBoard | None = None) -> ReportNumbers:
+    """The numbers the report gives every chapter and item now (``public_selection``): one rule for pages and
+    exports, so a chair's "see 2.4" points at the same item in the app and in print."""
+    board = board or review_board(db, group)
+    selection = public_selection(db, board)
+    recs = {r.number: selection.rec_numbers[r.view.recommendation.id or 0]
+            for s in board.sections for r in s.recommendations
+            if (r.view.recommendation.id or 0) in selection.rec_numbers}
+    return ReportNumbers(recs=recs, chapters=dict(selection.section_numbers))
 
 
 def load_snapshot(db: Session, group: WorkingGroup, profile: Profile) -> ReportSnapshot:
-    """Everything the export of ``profile`` shows. Public: approved text only, no comments, no states."""
+    """Everything the export of ``profile`` shows. Public: approved text only, no comments, no states.
+
+    Numbers come from ``public_selection`` in both profiles: the internal profile marks what the public report
+    leaves out (``published=False``, no number) instead of numbering it.
+    """
     settings = report_settings(db, group)
     board = review_board(db, group)
     public = profile == "public"
-    wanted: list[tuple[str, int, int]] = []
-    if public:
-        for s in board.sections:
-            if s.last_approval is not None:
-                wanted.append(("section", s.view.section.id or 0, s.last_approval.rev_no))
-            for r in s.recommendations:
-                if r.state in {RecState.APPROVED, RecState.APPROVED_TEXT_CHANGED} and r.last_event is not None:
-                    wanted.append(("recommendation", r.view.recommendation.id or 0, r.last_event.rev_no))
-    approved: dict[tuple[str, int], Revision] = {}
-    if wanted:
-        rows = db.exec(select(Revision).where(
-            Revision.group_id == group.id,
-            tuple_(col(Revision.target_type), col(Revision.target_id), col(Revision.rev_no)).in_(wanted))).all()
-        approved = {(r.target_type, r.target_id): r for r in rows}
+    selection = public_selection(db, board)
     rec_comments = {} if public else comment_counts(db, group.id or 0, "recommendation")
     section_comments = {} if public else comment_counts(db, group.id or 0, "section")
     sections: list[SectionSnap] = []
     open_items = 0
     for s in board.sections:
         sid = s.view.section.id or 0
-        section_rev = approved.get(("section", sid)) if public else s.view.head
+        chapter = selection.section_numbers.get(sid, 0)
+        if public and not chapter:
+            continue
+        section_rev = selection.revisions.get(("section", sid)) if public else s.view.head
         recs: list[RecommendationSnap] = []
         for r in s.recommendations:
             rid = r.view.recommendation.id or 0
+            number = selection.rec_numbers.get(rid, "")
             if public:
-                rev = approved.get(("recommendation", rid))
-                if rev is None or r.state is RecState.WITHDRAWN:
+                if not number:
                     continue
+                rev = selection.revisions[("recommendation", rid)]
             else:
                 rev = r.view.head
             is_open = not r.state.settled
@@ -129,21 +202,20 @@ def load_snapshot(db: Session, group: WorkingGroup, profile: Profile) -> ReportS
             views = tuple(AdditionalViewSnap(v.attribution, v.text, v.stance.value)
                           for v in additional_views(r.positions, group.attribution_mode))
             recs.append(RecommendationSnap(
-                key=r.view.recommendation.key, number=f"{len(sections) + 1}.{len(recs) + 1}", title=rev.title,
+                key=r.view.recommendation.key, number=number, title=rev.title,
                 text=rev.text, rationale=rev.rationale, target=rev.target, outcome=r.verdict.label,
                 state="" if public else r.state.value, is_open=False if public else is_open,
-                comment_count=rec_comments.get(rid, 0), views=views))
-        if public and section_rev is None and not recs:
-            continue
+                comment_count=rec_comments.get(rid, 0), views=views, published=bool(number)))
         title = section_rev.title if section_rev else s.view.head.title
         sections.append(SectionSnap(
-            number=len(sections) + 1, title=title, text=section_rev.text if section_rev else "",
+            number=chapter, title=title, text=section_rev.text if section_rev else "",
             subgroup=s.view.subgroup.name if s.view.subgroup and not public else "",
             state="" if public else s.state.value, is_open=False if public else s.state.value != "approved",
-            comment_count=section_comments.get(sid, 0), recommendations=tuple(recs)))
+            comment_count=section_comments.get(sid, 0), recommendations=tuple(recs), published=bool(chapter)))
+    members, advisers = _people(db, group)
     return ReportSnapshot(
         group_slug=group.slug, group_name=group.name, profile=profile, draft=settings.finalised_at is None,
-        front=front_matter(settings, group, report_logo(db, group)), roster=_roster(db, group),
+        front=front_matter(settings, group, report_logo(db, group)), roster=members, advisers=advisers,
         sections=tuple(sections),
         attribution_mode=group.attribution_mode, consensus_rule=group.consensus_rule,
         open_items=0 if public else open_items)

@@ -29,7 +29,8 @@ from weasyprint import HTML, Document
 from weasyprint.formatting_structure.boxes import FootnoteAreaBox
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from wg.features.report.snapshot import AdditionalViewSnap, RecommendationSnap, ReportSnapshot
+from wg.features.report.document import EMOJI, Chapter, ReportDocument, build_document
+from wg.features.report.snapshot import AdditionalViewSnap, RecommendationSnap, ReportImage, ReportSnapshot
 from wg.lib.markdown import clean_text, render_markdown
 from wg.settings import STATIC_DIR, TEMPLATES_DIR
 
@@ -41,15 +42,18 @@ ASSET_SCHEME = "wg-asset"
 #: scheme, so a relative URL stays relative and the fetcher refuses it: assets are named by absolute wg-asset: URLs.
 BASE_URL = f"{ASSET_SCHEME}:/report/"
 #: The folders an asset URL may name, by its first path segment.
-ASSET_ROOTS: dict[str, Path] = {"static": STATIC_DIR, "report": TEMPLATES_DIR / "report"}
+#: ``fonts`` is Debian's Noto folder (fonts-noto-color-emoji): the report's stylesheet loads its emoji face from
+#: there by a wg-asset: URL (``src: local()`` would resolve to a file: URL, which the fetcher refuses).
+ASSET_ROOTS: dict[str, Path] = {"static": STATIC_DIR, "report": TEMPLATES_DIR / "report",
+                                "fonts": Path("/usr/share/fonts/truetype/noto")}
 #: A data: URL larger than this is refused (an image the size of the whole report is not an image we made).
 MAX_DATA_URL = 5_000_000
 
 _PAGE_SIZES = {"A4": "A4", "Letter": "letter"}
-_LANG_TAG = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
-_CSS_TOKEN = re.compile(r"[^a-z0-9-]+")
 _SEPARATORS = re.compile("[\u2028\u2029]")
 _HTML_WHITESPACE = re.compile("[ \t\n\r\f\v]+")
+_IMAGE_TYPES = frozenset({"image/png", "image/svg+xml"})
+_BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")
 _DATE_FORMATS = ("%Y-%m-%d", "%d %B %Y", "%B %d, %Y", "%B %Y", "%b %Y", "%Y-%m", "%Y")
 
 
@@ -170,21 +174,19 @@ def shown_views(rec: RecommendationSnap) -> tuple[AdditionalViewSnap, ...]:
                  if _printable(view.attribution).strip() or _printable(view.text).strip())
 
 
-def _lang_tag(value: object) -> str:
-    """A BCP 47-shaped language tag, or '' for anything else."""
-    text = str(value or "")
-    return text if _LANG_TAG.match(text) else ""
+def _block_kind(block: object) -> str:
+    """Jinja filter: the document block's type name (``Cover``, ``Chapter`` …), for the template's dispatch."""
+    return type(block).__name__
 
 
-def _css_token(value: object) -> str:
-    """A value reduced to what a CSS class name can safely hold."""
-    return _CSS_TOKEN.sub("-", str(value or "").lower()).strip("-")[:40]
-
-
-def _state_label(value: object) -> str:
-    """``changes-requested`` → ``Changes requested``."""
-    text = clean_text(str(value or "")).replace("-", " ").replace("_", " ").strip()
-    return text[:1].upper() + text[1:]
+def _image_url(image: object) -> str:
+    """Jinja filter: a ``data:`` URL for a PNG or SVG report image, '' for anything else."""
+    if not isinstance(image, ReportImage) or image.media_type not in _IMAGE_TYPES:
+        return ""
+    data = "".join(image.data_base64.split())
+    if not data or not _BASE64.fullmatch(data):
+        return ""
+    return f"data:{image.media_type};base64,{data}"
 
 
 @lru_cache(maxsize=1)
@@ -200,10 +202,9 @@ def _environment() -> Environment:
     )
     env.filters["markdown"] = _markdown_filter
     env.filters["footnote_markdown"] = _footnote_markdown_filter
-    env.filters["lang_tag"] = _lang_tag
-    env.filters["css_token"] = _css_token
-    env.filters["state_label"] = _state_label
-    env.filters["shown_views"] = shown_views
+    env.filters["block_kind"] = _block_kind
+    env.filters["image_url"] = _image_url
+    env.globals["zip"] = zip
     return env
 
 
@@ -212,13 +213,23 @@ def page_size(snapshot: ReportSnapshot) -> str:
     return _PAGE_SIZES.get(str(snapshot.front.paper_size), "A4")
 
 
-def render_report_html(snapshot: ReportSnapshot, inline_views: bool = False) -> str:
-    """The report as one self-contained HTML document (stylesheet inlined, nothing to fetch).
+def render_report_html(snapshot: ReportSnapshot, inline_views: bool = False,
+                       document: ReportDocument | None = None, *, break_before: frozenset[str] = frozenset(),
+                       inline_anchors: frozenset[str] = frozenset()) -> str:
+    """The report as one self-contained HTML document (stylesheet inlined, nothing to fetch): the template walks the
+    document model (``build_document``) and adds typography only.
 
-    Additional views are footnotes; with ``inline_views`` they follow each recommendation's outcome line instead.
+    Additional views are footnotes; with ``inline_views`` (or for the recommendations in ``inline_anchors``) they
+    follow the outcome line instead. The recommendations in ``break_before`` start a new page (see ``render_pdf``).
     """
     template = _environment().get_template("report/report.html")
-    return template.render(snapshot=snapshot, page_size=page_size(snapshot), inline_views=inline_views)
+    doc = document if document is not None else build_document(snapshot)
+    html = template.render(doc=doc, page_size=page_size(snapshot), inline_views=inline_views,
+                           break_before=break_before, inline_anchors=inline_anchors, emoji=False)
+    if EMOJI.search(html) is None:
+        return html
+    return template.render(doc=doc, page_size=page_size(snapshot), inline_views=inline_views,
+                           break_before=break_before, inline_anchors=inline_anchors, emoji=True)
 
 
 # --- PDF -------------------------------------------------------------------------------------------------------
@@ -259,10 +270,81 @@ def placed_footnotes(document: Document) -> int | None:
     return len(found)
 
 
-def _layout(snapshot: ReportSnapshot, base_url: str, inline_views: bool = False) -> Document:
+def footnote_pages(document: Document) -> dict[str, tuple[int, int]] | None:
+    """For each footnote (by its number), the page of its call and the page of its note (0: not placed).
+
+    None if WeasyPrint's page boxes are not as we know them.
+    """
+    calls: dict[str, int] = {}
+    notes: dict[str, int] = {}
+    try:
+        for number, page in enumerate(document.pages, start=1):
+            for box in page._page_box.descendants():
+                footnote = getattr(box, "footnote", None)
+                if footnote is not None and footnote.element is not None:
+                    calls.setdefault(footnote.element.get("data-note") or "", number)
+                if isinstance(box, FootnoteAreaBox):
+                    for inner in box.descendants():
+                        if inner.element is not None and inner.element.get("data-note"):
+                            notes.setdefault(inner.element.get("data-note") or "", number)
+    except AttributeError:
+        return None
+    return {note: (calls.get(note, 0), notes.get(note, 0)) for note in calls.keys() | notes.keys()}
+
+
+def _layout(snapshot: ReportSnapshot, document: ReportDocument, base_url: str, inline_views: bool = False,
+            break_before: frozenset[str] = frozenset(), inline_anchors: frozenset[str] = frozenset()) -> Document:
     """Lay the report out (every fetch goes through a fresh deny-by-default fetcher)."""
-    html = render_report_html(snapshot, inline_views=inline_views)
+    html = render_report_html(snapshot, inline_views=inline_views, document=document, break_before=break_before,
+                              inline_anchors=inline_anchors)
     return HTML(string=html, base_url=base_url, url_fetcher=ReportURLFetcher()).render()
+
+
+#: How many times ``render_pdf`` lays the report out again to keep footnotes on the page of their call.
+FOOTNOTE_REPAIRS = 3
+
+
+def _following_recommendations(model: ReportDocument) -> dict[str, str]:
+    """Each recommendation's anchor → the anchor of the next recommendation in the same chapter."""
+    following: dict[str, str] = {}
+    for block in model.blocks:
+        if isinstance(block, Chapter):
+            for rec, after in zip(block.recommendations, block.recommendations[1:], strict=False):
+                following[rec.anchor] = after.anchor
+    return following
+
+
+def _keep_footnotes_with_their_calls(snapshot: ReportSnapshot, model: ReportDocument, base_url: str,
+                                     document: Document) -> Document:
+    """Lay the report out again until every footnote is on the page of its call (see ``render_pdf``)."""
+    following = _following_recommendations(model)
+    owner = {str(note.number): rec.anchor for rec in model.recommendations for note in rec.footnotes}
+    break_before: set[str] = set()
+    inline: set[str] = set()
+    for attempt in range(FOOTNOTE_REPAIRS + 1):
+        pages = footnote_pages(document)
+        if pages is None:
+            return document
+        astray = {owner[number] for number, (call, note) in pages.items() if number in owner and call != note}
+        astray |= {anchor for number, anchor in owner.items() if number not in pages} - inline
+        if not astray:
+            break
+        log.warning("PDF layout of %r put %d footnote(s) on another page than their call; laying it out again",
+                    snapshot.group_slug, len(astray))
+        # First the recommendation after the call starts a new page (it holds the squeezed paragraph); if that was
+        # not enough, the recommendation with the call does.
+        movable = {following[a] if a in following and following[a] not in break_before else a for a in astray}
+        movable -= break_before
+        if attempt == FOOTNOTE_REPAIRS or not movable:
+            inline |= astray
+            movable = set()
+        break_before |= movable
+        document = _layout(snapshot, model, base_url, break_before=frozenset(break_before),
+                           inline_anchors=frozenset(inline))
+    if inline:
+        log.error("PDF layout of %r: additional views of %d recommendation(s) printed in the text, not as footnotes",
+                  snapshot.group_slug, len(inline))
+    return document
 
 
 def render_pdf(snapshot: ReportSnapshot, base_url: str = BASE_URL) -> bytes:
@@ -272,27 +354,36 @@ def render_pdf(snapshot: ReportSnapshot, base_url: str = BASE_URL) -> bytes:
     report's date line. ``base_url`` only anchors relative URLs; whatever it says, the fetcher still refuses
     anything but ``data:`` and ``wg-asset:`` URLs.
 
-    Additional views are footnotes. WeasyPrint 70 can drop a footnote it moved to the next page when it lays that
-    page out again (pages with target-counter() are laid out twice); the report never silently loses a member's
-    view, so if any footnote is missing the report is laid out again with the views in the text.
+    Additional views are footnotes, and a footnote sits on the page of its call. WeasyPrint 70 breaks that in two
+    ways: to fit one more line of a paragraph at the foot of a page (orphans), it moves the notes already on the
+    page to the next one; and it can drop a note it moved when it lays a page out again. After the layout, each
+    note's page is checked against its call's: when they differ, the recommendation after the call starts a new
+    page (the squeezed paragraph is in it), or else the one with the call does, and the report is laid out again
+    (at most ``FOOTNOTE_REPAIRS`` times).
+    A note still astray is printed in the text under its outcome line instead; if the layout lost a note, every
+    view is printed in the text: the report never silently loses a member's view, nor prints it away from its
+    call.
     """
-    document = _layout(snapshot, base_url)
-    expected = sum(len(shown_views(rec)) for rec in snapshot.recommendations)
+    model = build_document(snapshot)
+    document = _layout(snapshot, model, base_url)
+    expected = len(model.footnotes)
     placed = placed_footnotes(document)
     if placed is not None and placed < expected:
         log.error("PDF layout of %r placed %d of %d footnotes; printing additional views in the text instead",
                   snapshot.group_slug, placed, expected)
-        document = _layout(snapshot, base_url, inline_views=True)
+        document = _layout(snapshot, model, base_url, inline_views=True)
+    elif expected:
+        document = _keep_footnotes_with_their_calls(snapshot, model, base_url, document)
     metadata = document.metadata
     # No embedded files, whatever the markup asked for: <link rel=attachment> fills metadata.attachments and
     # <a rel=attachment> adds 'attachment' links; both would be fetched (and embedded) while writing.
     metadata.attachments = []
     for page in document.pages:
         page.links = [link for link in page.links if link[0] != "attachment"]
-    metadata.title = _one_line(snapshot.front.title) or None
-    host = _one_line(snapshot.front.host_organisation)
+    metadata.title = _one_line(model.title) or None
+    host = _one_line(model.host)
     metadata.authors = [host] if host else []
-    metadata.description = _one_line(snapshot.front.subtitle) or None
+    metadata.description = _one_line(model.subtitle) or None
     metadata.keywords = []
     metadata.generator = "wg"
     metadata.custom = {}

@@ -33,19 +33,27 @@ def sample_front() -> FrontMatter:
         ),
         foreword="This report presents the recommendations of a trilateral working group of emerging leaders.",
         executive_summary="Trilateral cooperation is made or unmade at home. We propose a practical agenda.",
+        about_host=("The **Pacific Alliance Forum** is an independent, non-partisan institute that brings together "
+                    "emerging leaders from the United States, Japan and the Republic of Korea."),
+        funders="This working group was made possible by the Harbor Foundation and the Kanagawa Fund.",
+        advisers_heading="Senior advisers",
     )
 
 
 def sample_snapshot(profile: str = "public", draft: bool = True, scale: int = 1) -> ReportSnapshot:
     """The demo report; ``scale`` repeats its sections to make a longer report."""
     roster: dict[str, list[RosterPerson]] = {}
+    advisers: list[RosterPerson] = []
     for person in PEOPLE:
         if person.role in {Role.OBSERVER, Role.ORGANIZER}:
             continue
-        role = {Role.CO_CHAIR: "Co-chair", Role.ADVISER: "Senior adviser"}.get(person.role, "")
-        roster.setdefault(person.country, []).append(RosterPerson(
-            name=person.name, native_name=person.native, affiliation=person.affiliation, role=role,
-            lang=_LANG.get(person.country, "")))
+        role = "Co-chair" if person.role == Role.CO_CHAIR else ""
+        entry = RosterPerson(name=person.name, native_name=person.native, affiliation=person.affiliation,
+                             role=role, lang=_LANG.get(person.country, ""))
+        if person.role == Role.ADVISER:
+            advisers.append(entry)
+        else:
+            roster.setdefault(person.country, []).append(entry)
     sections: list[SectionSnap] = []
     number = 0
     for copy in range(scale):
@@ -70,4 +78,4 @@ def sample_snapshot(profile: str = "public", draft: bool = True, scale: int = 1)
         profile="internal" if profile == "internal" else "public", draft=draft, front=sample_front(),
         roster=tuple(CountryRoster(code, country_name(code), tuple(people))
                      for code, people in roster.items()),
-        sections=tuple(sections))
+        advisers=tuple(advisers), sections=tuple(sections))

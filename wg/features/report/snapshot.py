@@ -26,15 +26,17 @@ DEFAULT_DISCLAIMER = (
 
 @dataclass(frozen=True)
 class ReportImage:
-    media_type: str      # "image/png" or "image/svg+xml" (already sanitised / re-encoded)
-    data_base64: str     # the image bytes, base64
+    """An image the report prints (the host's logo), already sanitised or re-encoded by whoever stored it."""
+
+    media_type: str  # "image/png" or "image/svg+xml"
+    data_base64: str  # the image bytes, base64
     width_px: int = 0
     height_px: int = 0
 
 
 @dataclass(frozen=True)
 class FrontMatter:
-    """What the organizer sets for the report's opening pages."""
+    """What the organizer sets for the report's opening and closing pages."""
 
     title: str
     subtitle: str = ""
@@ -47,9 +49,9 @@ class FrontMatter:
     disclaimer: str = DEFAULT_DISCLAIMER
     paper_size: PaperSize = "A4"
     logo: ReportImage | None = None
-    about_host: str = ""      # Markdown, back matter: "About <host organisation>"
-    funders: str = ""         # Markdown, back matter: funders/support
-    advisers_heading: str = "Advisers"   # group setting: "Advisers", "Mentors", ...
+    about_host: str = ""  # Markdown, back matter: "About <host organisation>"
+    funders: str = ""  # Markdown, back matter: funders and support
+    advisers_heading: str = "Advisers"  # a group setting: "Advisers", "Mentors", …
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,11 @@ class AdditionalViewSnap:
 
 @dataclass(frozen=True)
 class RecommendationSnap:
-    """A numbered recommendation (1.1, 1.2 …) with its stable key."""
+    """A numbered recommendation (1.1, 1.2 …) with its stable key.
+
+    ``number`` is the item's number in the public report, the same in every profile of one snapshot; an item the
+    public report leaves out (``published`` False, internal profile only) has no number.
+    """
 
     key: str
     number: str
@@ -96,11 +102,12 @@ class RecommendationSnap:
     is_open: bool = False
     comment_count: int = 0
     views: tuple[AdditionalViewSnap, ...] = ()
+    published: bool = True
 
 
 @dataclass(frozen=True)
 class SectionSnap:
-    """A numbered section of the report."""
+    """A numbered chapter of the report; ``number`` is 0 for a chapter the public report leaves out (internal only)."""
 
     number: int
     title: str
@@ -110,6 +117,7 @@ class SectionSnap:
     is_open: bool = False
     comment_count: int = 0
     recommendations: tuple[RecommendationSnap, ...] = ()
+    published: bool = True
 
 
 @dataclass(frozen=True)
@@ -127,6 +135,7 @@ class ReportSnapshot:
     consensus_rule: str = "each-country"
     open_items: int = 0
     notes: tuple[str, ...] = field(default_factory=tuple)
+    advisers: tuple[RosterPerson, ...] = ()
 
     @property
     def watermark(self) -> str:

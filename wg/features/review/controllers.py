@@ -18,6 +18,7 @@ from wg.db import Database
 from wg.features.drafting.controllers import recommendation_page_context, section_page_context
 from wg.features.drafting.targets import recommendation_target, section_target
 from wg.features.groups.context import GroupContext
+from wg.features.report.loader import report_numbers
 from wg.features.review import operations as ops
 from wg.features.review.queries import review_board
 from wg.features.review.state import SectionState
@@ -128,7 +129,8 @@ class ReviewPages(Controller):
                  and all(r.state.settled for r in s.recommendations)
                  and can_decide(ctx.actor, s.view.section.subgroup_id)]
         return render(request, "review/queue.html", {"group": ctx.group, "actor": ctx.actor, "waiting": waiting,
-                                                     "ready": ready, "now": now})
+                                                     "ready": ready, "now": now,
+                                                     "numbers": report_numbers(db, ctx.group, board)})
 
     @get("/audit", sync_to_thread=True)
     def audit(self, request: AnyRequest, db: DbSession, ctx: Group, action: FromQuery[str] = "",
