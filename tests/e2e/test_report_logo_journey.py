@@ -100,7 +100,6 @@ def _export(page: Page, live_server: str, fmt: str) -> bytes:
     return response.body()
 
 
-@pytest.mark.xfail(strict=True, reason="renderers land with h-docmodel")
 def test_the_logo_and_back_matter_appear_in_both_exports(page: Page, live_server: str, tmp_path: Path,
                                                          database_url: str):
     if database_url.startswith("postgresql"):

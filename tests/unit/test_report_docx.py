@@ -370,10 +370,10 @@ def test_internal_profile_shows_badges_open_items_and_comment_counts(internal_do
     assert styles == {"StateBadge", "OpenItem"}
 
 
-def test_settings_ask_word_to_update_the_toc(public_docx: bytes) -> None:
+def test_settings_do_not_ask_word_to_update_fields(public_docx: bytes) -> None:
+    # Issue 11: Word asked to update fields on opening; the export fills the contents' page numbers instead.
     settings = part_xml(public_docx, "word/settings.xml")
-    update = settings.find(f"{W}updateFields")
-    assert update is not None and update.get(f"{W}val") == "true"
+    assert settings.find(f"{W}updateFields") is None
 
 
 def test_contents_are_a_toc_field_with_a_plain_list_inside(public_snap: ReportSnapshot, public_docx: bytes) -> None:

@@ -5,9 +5,9 @@ the same bytes (the core properties carry no creation or modification time and e
 fixed timestamp).
 
 python-docx 1.2 has no API for footnotes or a table of contents, so both are written as raw OOXML: a footnotes
-part with one footnote per additional view, and a ``TOC`` field that Word fills on opening (``w:updateFields``).
-LibreOffice does not fill a TOC field, so the field's cached result is a plain list of the headings (section
-numbers and titles, recommendation numbers): that is what a reader sees until Word replaces it.
+part with one footnote per additional view, and a ``TOC`` field. Its cached result is a plain list of the headings
+(section numbers and titles, recommendation numbers); the export then writes each entry's page number into it from
+LibreOffice's pagination of the same file (``docx_toc``), so no reader has to update fields.
 
 Every string from the snapshot passes through ``_text`` (or ``_line``), and member Markdown only through
 ``wg.lib.markdown.parse_blocks`` (never HTML): python-docx raises on characters XML cannot carry.
@@ -531,18 +531,17 @@ class _Builder:
         return Length(int(section.page_width or 0) - 2 * int(margin))
 
     def _settings(self) -> None:
-        """Ask Word to update fields on opening (it fills the TOC), point to the separator footnotes, no thumbnail."""
+        """Point to the separator footnotes, no thumbnail. Word is not asked to update fields on opening: the export
+        fills the contents' page numbers itself (``docx_toc``), so Word opens the file without a question."""
         settings = self.doc.settings.element
         for tag in ("w:savePreviewPicture", "w:proofState"):
             element = settings.find(qn(tag))
             if element is not None:
                 settings.remove(element)
         compat = settings.find(qn("w:compat"))
-        update = _element("w:updateFields", val="true")
         footnote_pr = _element("w:footnotePr")
         footnote_pr.append(_element("w:footnote", id="-1"))
         footnote_pr.append(_element("w:footnote", id="0"))
-        compat.addprevious(update)
         compat.addprevious(footnote_pr)
         theme_lang = settings.find(qn("w:themeFontLang"))
         if theme_lang is not None:
