@@ -145,7 +145,7 @@ def _add_revision(db: Session, ctx: GroupContext, target: Target, draft: Draft, 
     return rev
 
 
-def _lock_target(db: Session, target: Target) -> None:
+def lock_target(db: Session, target: Target) -> None:
     """Hold the target's row until commit, so saves of one text take turns (PostgreSQL: ``SELECT … FOR UPDATE``).
 
     Without it, concurrent saves all read the same head, all but one fail on UNIQUE(target, rev_no), and under
@@ -165,7 +165,7 @@ def save_revision(db: Session, ctx: GroupContext, target: Target, base_rev_no: i
     edits touch the same paragraph the outcome is a conflict and nothing is written.
     """
     _require_draft(ctx, target)
-    _lock_target(db, target)
+    lock_target(db, target)
     head = head_revision(db, target)
     head_no = head.rev_no if head else 0
     if base_rev_no > head_no or base_rev_no < (1 if head else 0):
