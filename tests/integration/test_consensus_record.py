@@ -54,7 +54,7 @@ def approved_without_outcome(reviewer: Any) -> list[str]:
             if r["state"] == "approved" and not (r["rule_met"] and r["outcome"])]
 
 
-def test_position_change_after_approval_goes_through_reopening(api, make_client, db):
+def test_position_change_after_approval_goes_through_reopening(api, make_client, db):  # noqa: F811
     haruka_api, lee_api = api("haruka.sato"), api("lee.seoyeon")
     haruka = login(make_client(), "haruka.sato@example.org")
     lee = login(make_client(), "lee.seoyeon@example.org")
@@ -165,7 +165,7 @@ def _export_pdf(client: Any, tmp_path: Path) -> str:
 
 
 def test_finalising_names_each_item_without_an_outcome_and_the_final_report_prints_every_outcome(
-        api, make_client, db, tmp_path):
+        api, make_client, db, tmp_path):  # noqa: F811
     # Test clients sharing one app must close newest first: the API clients are opened before the browser.
     eleanor, organizer_api, lee_api = api("eleanor.hayes"), api("organizer"), api("lee.seoyeon")
     organizer = login(make_client(), "organizer@example.org")
