@@ -144,6 +144,16 @@ def can_take_position(actor: Actor) -> bool:
     return actor.role in {Role.MEMBER, Role.CO_CHAIR}
 
 
+def can_reopen(actor: Actor, subgroup_id: int | None) -> bool:
+    """Move an approved recommendation back to review: whoever may decide on it (its subgroup's chair, co-chairs)."""
+    return can_decide(actor, subgroup_id)
+
+
+def can_ask_to_reopen(actor: Actor) -> bool:
+    """Ask the chair to reopen an approved recommendation: the signatories, whose positions it locked."""
+    return can_take_position(actor)
+
+
 def can_view_review_queue(actor: Actor) -> bool:
     """See the chairs' queue: co-chairs and subgroup chairs."""
     return actor.role is Role.CO_CHAIR or (actor.role is Role.MEMBER and bool(actor.chairs))

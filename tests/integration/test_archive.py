@@ -7,6 +7,7 @@ import copy
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -509,3 +510,55 @@ def test_imported_member_without_password_gets_an_invitation_link_to_set_one(db,
     assert done.status_code == 303 and done.headers["location"] == "/g/trilateral-copy"
     with db.session() as s:
         assert find_user_by_email(s, "haruka.new@example.org").password_hash
+
+
+# --- history -------------------------------------------------------------------------------------------------------
+
+
+def _find_rec(doc: Doc, number: int) -> tuple[str, Doc]:
+    """The path and the entry of recommendation R-<number> in an archive."""
+    for i, section in enumerate(doc["sections"]):
+        for j, rec in enumerate(section["recommendations"]):
+            if rec["number"] == number:
+                return f"sections[{i}].recommendations[{j}]", rec
+    raise AssertionError(f"R-{number} not in the archive")
+
+
+def test_an_impossible_review_history_is_refused_naming_each_path(settings, db, tmp_path: Path):
+    """Decisions by someone who could not make them, fingerprints naming revisions that do not exist, an approved
+    item whose positions do not meet the rule and a reopened section: `wg import` names each, writes nothing."""
+    doc = _export(db)
+    r8_path, r8 = _find_rec(doc, 8)
+    k8 = max(k for k, e in enumerate(r8["review_events"]) if e["kind"] == "approve")
+    r8["review_events"][k8]["actor"] = "kim.minjun@example.org"  # a member of another subgroup
+    r2_path, r2 = _find_rec(doc, 2)
+    haruka = next(p for p in r2["positions"] if p["member"] == "haruka.sato@example.org")
+    haruka.update(stance="object", text="I changed my mind after the approval.")
+    i, section = next((i, s) for i, s in enumerate(doc["sections"])
+                      if any(e["kind"] == "approve" and e["fingerprint"] for e in s["review_events"]))
+    k = next(k for k, e in enumerate(section["review_events"]) if e["fingerprint"])
+    fingerprint = section["review_events"][k]["fingerprint"]
+    section["review_events"][k]["fingerprint"] = re.sub(r"R1\.\d+", "R1.99", fingerprint).replace("R3.", "R99.", 1)
+    chair = section["review_events"][k]["actor"]
+    section["review_events"].append({**section["review_events"][k], "kind": "reopen", "fingerprint": ""})
+    path = tmp_path / "impossible.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    before = _all_rows(db)
+    result = _wg(["import", str(path), "--slug", "impossible"], settings)
+    assert result.returncode == 2, result.stdout
+    lines = result.stderr.strip().splitlines()
+    expected = [
+        f"wg: sections[{i}].review_events[{k}].fingerprint: It names revision 99 of R-1, which has revisions 1 to ",
+        f"wg: sections[{i}].review_events[{len(section['review_events']) - 1}].kind: Only a recommendation is "
+        "reopened",
+        f"wg: {r2_path}.positions: R-2 is approved, but its positions do not meet the group's each-country rule: "
+        "No member from Japan supports it yet. 1 member objects.",
+        f"wg: {r8_path}.review_events[{k8}].actor: kim.minjun@example.org is a member and does not chair this "
+        "subgroup: only the chairs of “New areas of cooperation” and the co-chairs decide here",
+    ]
+    for want in expected:
+        assert any(line.startswith(want) for line in lines), (want, "\n".join(lines))
+    assert "It names R-99, which is not in the archive." in next(line for line in lines if "fingerprint" in line)
+    assert len(lines) == len(expected), lines
+    assert chair is not None and "Traceback" not in result.stderr
+    assert _all_rows(db) == before

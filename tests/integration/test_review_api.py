@@ -194,9 +194,29 @@ def test_the_review_workflow_through_json(api, db):
     assert (review["state"], review["outcome"]) == ("approved", "Consensus")
     assert kinds_for(db, "priya.raman").count("approved") == 1
 
-    # A reservation after approval changes the outcome label; an edit needs a new approval.
+    # Approval locks the positions: a change is refused with 409 and the reason, and nothing is written.
+    before = counts(db)
+    response = lee.put(f"{rec}/positions/me", {"stance": "reservation", "text": "Only with data-protection rules."})
+    assert response.status_code == 409
+    assert response.json()["detail"] == (f"R-{number} is approved (Consensus): positions are locked so the recorded "
+                                         "outcome cannot change silently. To change yours, ask the chair to reopen it.")
+    assert counts(db) == before
+    # She asks the chair to reopen it (a reason is required); the chair is told, the item does not move.
+    assert error_fields(lee.post(f"{rec}/reopen-requests", {"reason": " "})) == ["reason"]
+    assert ok(lee.post(f"{rec}/reopen-requests", {"reason": "I need a data-protection reservation."}),
+              202)["state"] == "approved"
+    assert kinds_for(db, "ren.nakamura").count("reopen-requested") == 1
+    # Only the chair (or a co-chair) reopens; it goes back to review and the positions unlock.
+    assert priya.post(f"{rec}/reopen", {"reason": "Lee asked."}).status_code == 403
+    review = ok(ren.post(f"{rec}/reopen", {"reason": "Lee needs to record a reservation."}))
+    assert (review["state"], review["rule_met"]) == ("submitted", True)
+    assert ren.post(f"{rec}/reopen", {"reason": "Again."}).status_code == 409
+    assert "reopened" in kinds_for(db, "lee.seoyeon")
     review = ok(lee.put(f"{rec}/positions/me", {"stance": "reservation", "text": "Only with data-protection rules."}))
     assert review["outcome"] == "Consensus with reservations"
+    review = ok(ren.post(f"{rec}/decisions", {"decision": "approve", "rev_no": 2}))
+    assert (review["state"], review["outcome"]) == ("approved", "Consensus with reservations")
+    # An edit needs a new approval.
     ok(priya.post(f"{rec}/revisions", {"base_rev_no": 2, "title": "Pool genomic surveillance data",
                                        "text": "Share sequencing data weekly through a joint archive."}), 201)
     assert ok(priya.get(f"{rec}/review"))["state"] == "approved text changed"
@@ -235,7 +255,7 @@ def test_the_review_workflow_through_json(api, db):
 
     # Positions are final now.
     before = counts(db)
-    assert aoi.put(f"{rec}/positions/me", {"stance": "abstain"}).status_code == 403
+    assert aoi.put(f"{rec}/positions/me", {"stance": "abstain"}).status_code == 409
     assert counts(db) == before
     # An edit re-opens the section.
     ok(priya.post(f"{rec}/revisions", {"base_rev_no": 3, "title": "Pool genomic surveillance data",

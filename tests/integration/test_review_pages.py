@@ -434,13 +434,15 @@ def test_a_recommendation_goes_from_draft_to_an_approved_section_and_back(browse
     assert text_of(page.select_one("#approval .state")) == "Approved"
     assert "2 approved · 0 in review · 0 in drafting · 1 withdrawn" in text_of(page.select_one("#approval"))
 
-    # Positions are final once the section is approved.
+    # Positions are final once the section is approved: the form is shown disabled, with the reason.
     page = get_page(aoi, page_url)
-    assert page.find("form", attrs={"action": f"{page_url}/position"}) is None
-    assert "The section is approved: positions are final." in main_text(page)
+    form = page.find("form", attrs={"action": f"{page_url}/position"})
+    assert form.select_one("fieldset.position-fields").has_attr("disabled")
+    assert "The section is approved: positions on R-6 are final." in text_of(page.select_one("#positions-lock"))
     before = counts(db)
     response = post_raw(aoi, page_url, f"{page_url}/position", {"stance": "object", "text": "Too late."})
-    assert response.status_code == 403
+    assert response.status_code == 409
+    assert "positions on R-6 are final" in summary_text(soup(response))
     assert counts(db) == before
 
     # Any later edit re-opens the section.

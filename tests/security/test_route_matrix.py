@@ -167,6 +167,9 @@ MATRIX: dict[tuple[str, str], dict[str, Status]] = {
     ("POST", G + "/r/{number:int}/submit"): page(303, 303, 303, 303, 403),
     ("POST", G + "/r/{number:int}/decision"): page(403, 303, 303, 403, 403),
     ("POST", G + "/r/{number:int}/position"): page(303, 303, 303, 403, 403),
+    # An approved item: signatories ask to reopen it; its subgroup's chair and the co-chairs reopen it.
+    ("POST", G + "/r/{number:int}/reopen-request"): page(303, 303, 303, 403, 403),
+    ("POST", G + "/r/{number:int}/reopen"): page(403, 303, 303, 403, 403),
     ("POST", G + "/sections/{section_id:int}/approve"): page(403, 303, 303, 403, 403),
     ("GET", G + "/queue"): page(403, 200, 200, 403, 403),
     ("GET", G + "/audit"): page(403, 403, 403, 200, 403),
@@ -223,6 +226,8 @@ MATRIX: dict[tuple[str, str], dict[str, Status]] = {
     ("POST", A + "/recommendations/{number:int}/submit"): api(200, 200, 200, 200, 403),
     ("POST", A + "/recommendations/{number:int}/decisions"): api(403, 200, 200, 403, 403),
     ("PUT", A + "/recommendations/{number:int}/positions/me"): api(200, 200, 200, 403, 403),
+    ("POST", A + "/recommendations/{number:int}/reopen-requests"): api(202, 202, 202, 403, 403),
+    ("POST", A + "/recommendations/{number:int}/reopen"): api(403, 200, 200, 403, 403),
     ("POST", A + "/sections/{section_id:int}/approve"): api(403, 200, 200, 403, 403),
     ("GET", A + "/queue"): api(403, 200, 200, 403, 403),
     ("GET", A + "/audit"): api(403, 403, 403, 200, 403),
@@ -297,6 +302,13 @@ def _decision(w: World, template: str, as_json: bool) -> Req:
     add_review_event(w.db, w.r_decide, "submit")  # the chair has something to decide on
     body = {"decision": "request-changes", "rev_no": head_rev(w.db, "recommendation", w.r_decide),
             "note": "Please name the mechanism."}
+    url = _url(w, template, number=w.r_decide)
+    return Req(url, json=body) if as_json else Req(url, form=body)
+
+
+def _reopen(w: World, template: str, as_json: bool) -> Req:
+    add_review_event(w.db, w.r_decide, "approve")  # approved, so it can be reopened (or asked to be)
+    body = {"reason": "A member must change her position."}
     url = _url(w, template, number=w.r_decide)
     return Req(url, json=body) if as_json else Req(url, form=body)
 
@@ -389,6 +401,9 @@ WRITES: dict[tuple[str, str], Builder] = {
     ("POST", G + "/r/{number:int}/decision"): lambda w, r: _decision(w, G + "/r/{number:int}/decision", False),
     ("POST", G + "/r/{number:int}/position"): lambda w, r: Req(_url(w, G + "/r/{number:int}/position"),
                                                                form={"stance": "support"}),
+    ("POST", G + "/r/{number:int}/reopen-request"): lambda w, r: _reopen(w, G + "/r/{number:int}/reopen-request",
+                                                                       False),
+    ("POST", G + "/r/{number:int}/reopen"): lambda w, r: _reopen(w, G + "/r/{number:int}/reopen", False),
     ("POST", G + "/sections/{section_id:int}/approve"): lambda w, r: _approve_section(
         w, G + "/sections/{section_id:int}/approve", False),
     # report pages
@@ -440,6 +455,10 @@ WRITES: dict[tuple[str, str], Builder] = {
         w, A + "/recommendations/{number:int}/decisions", True),
     ("PUT", A + "/recommendations/{number:int}/positions/me"): lambda w, r: Req(
         _url(w, A + "/recommendations/{number:int}/positions/me"), json={"stance": "support"}),
+    ("POST", A + "/recommendations/{number:int}/reopen-requests"): lambda w, r: _reopen(
+        w, A + "/recommendations/{number:int}/reopen-requests", True),
+    ("POST", A + "/recommendations/{number:int}/reopen"): lambda w, r: _reopen(
+        w, A + "/recommendations/{number:int}/reopen", True),
     ("POST", A + "/sections/{section_id:int}/approve"): lambda w, r: _approve_section(
         w, A + "/sections/{section_id:int}/approve", True),
 }

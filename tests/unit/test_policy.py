@@ -87,6 +87,9 @@ ACTIONS: dict[str, tuple[str, Callable[[Actor], bool]]] = {
     "approve in another subgroup": ("can_decide", lambda a: policy.can_decide(a, OTHER_SUBGROUP)),
     "approve a section of no subgroup": ("can_decide", lambda a: policy.can_decide(a, None)),
     "record a position": ("can_take_position", policy.can_take_position),
+    "reopen an approved item in their subgroup": ("can_reopen", lambda a: policy.can_reopen(a, MY_SUBGROUP)),
+    "reopen an approved item in another subgroup": ("can_reopen", lambda a: policy.can_reopen(a, OTHER_SUBGROUP)),
+    "ask the chair to reopen an approved item": ("can_ask_to_reopen", policy.can_ask_to_reopen),
     "see the review queue": ("can_view_review_queue", policy.can_view_review_queue),
     "see and download exports": ("can_view_exports", policy.can_view_exports),
     "export the report": ("can_export", policy.can_export),
@@ -138,6 +141,10 @@ TABLE: dict[str, str] = {
     "approve in another subgroup":               ". . . . . . . Y .",
     "approve a section of no subgroup":          ". . . . . . . Y .",
     "record a position":                         ". . . . . Y Y Y .",
+    # Positions lock on approval: signatories ask, the deciders reopen.
+    "reopen an approved item in their subgroup":   ". . . . . . Y Y .",
+    "reopen an approved item in another subgroup": ". . . . . . . Y .",
+    "ask the chair to reopen an approved item":    ". . . . . Y Y Y .",
     "see the review queue":                      ". . . . . . Y Y .",
     # The report: every member sees the exports; the leads export; the organizer edits and finalises.
     "see and download exports":                  ". . . Y Y Y Y Y Y",

@@ -60,3 +60,18 @@ def test_fingerprint_changes_with_any_item():
     assert base != section_fingerprint(1, [(1, 1, False), (2, 2, True)])
     assert base != section_fingerprint(1, [(1, 1, False)])
     assert base != section_fingerprint(1, [(1, 1, False), (2, 2, False), (3, 1, False)])
+
+
+def test_reopening_puts_the_item_back_in_review_and_changes_the_fingerprint():
+    assert recommendation_state(EventFact("reopen", 3), 3, False) is RecState.SUBMITTED
+    assert RecState.APPROVED.positions_locked and RecState.APPROVED_TEXT_CHANGED.positions_locked
+    assert not any(s.positions_locked for s in (RecState.DRAFT, RecState.SUBMITTED, RecState.CHANGES_REQUESTED,
+                                                 RecState.WITHDRAWN))
+    base = section_fingerprint(1, [(1, 1, False), (2, 2, False)])
+    assert section_fingerprint(1, [(1, 1, False), (2, 2, False)], {}) == base == "s1;R1.1;R2.2"  # as before
+    reopened = section_fingerprint(1, [(1, 1, False), (2, 2, False)], {2: 1})
+    assert reopened == "s1;R1.1;R2.2o1"
+    approved = EventFact("approve", 1, base)
+    # Approved on the old fingerprint, an item reopened since: the section needs a new approval.
+    assert section_state(approved, reopened, [RecState.APPROVED, RecState.APPROVED]) is SectionState.NEEDS_REAPPROVAL
+    assert section_state(approved, base, [RecState.APPROVED, RecState.SUBMITTED]) is SectionState.NEEDS_REAPPROVAL

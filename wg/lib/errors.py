@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, NotFoundException, PermissionDeniedException
+from litestar.exceptions import ClientException, HTTPException, NotFoundException, PermissionDeniedException
 from litestar.status_codes import HTTP_409_CONFLICT, HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
@@ -23,6 +23,12 @@ class ValidationFailed(Exception):
 
 class NotAllowed(PermissionDeniedException):
     """The user may see this but not do that (403)."""
+
+
+class Conflict(ClientException):
+    """The request conflicts with the current state of what it names (409); nothing was changed."""
+
+    status_code = 409
 
 
 def not_found() -> NotFoundException:

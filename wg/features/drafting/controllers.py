@@ -206,11 +206,13 @@ class DraftingPages(Controller):
     @get("/r/{number:int}", sync_to_thread=True)
     def recommendation_page(self, request: AnyRequest, db: DbSession, ctx: Group, number: FromPath[int],
                             saved: FromQuery[int | None] = None, merged: FromQuery[int | None] = None,
-                            created: FromQuery[int | None] = None) -> Response[Any]:
+                            created: FromQuery[int | None] = None, asked: FromQuery[int | None] = None
+                            ) -> Response[Any]:
         """A recommendation: its current text, rationale, target and comments."""
         target = recommendation_target(db, ctx, number)
         return render(request, "drafting/recommendation.html", {
-            **recommendation_page_context(db, ctx, target), "saved": saved, "merged": merged, "created": created})
+            **recommendation_page_context(db, ctx, target), "saved": saved, "merged": merged, "created": created,
+            "reopen_asked": bool(asked)})
 
     @post("/r/{number:int}/move", sync_to_thread=True)
     def move_recommendation(self, request: AnyRequest, db: DbSession, ctx: Group, number: FromPath[int],

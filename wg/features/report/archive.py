@@ -24,7 +24,7 @@ from wg.features.audit.log import record
 from wg.features.drafting.operations import MAX_COMMENT, MAX_TEXT, MAX_TITLE
 from wg.features.drafting.operations import MAX_NOTE as MAX_REVISION_NOTE
 from wg.features.drafting.targets import RECOMMENDATION, SECTION
-from wg.features.review.consensus import Stance
+from wg.features.review.consensus import PositionFact, Stance, evaluate
 from wg.features.review.operations import MAX_NOTE as MAX_REVIEW_NOTE
 from wg.features.review.operations import MAX_POSITION_TEXT
 from wg.lib.errors import ValidationFailed
@@ -71,7 +71,11 @@ MAX_MANDATE = 5000
 MAX_TARGET = 40
 MAX_FINGERPRINT = 2000
 PAPER_SIZES = ("A4", "Letter")
-EVENT_KINDS = ("submit", "approve", "request-changes")
+EVENT_KINDS = ("submit", "approve", "request-changes", "reopen")
+DECISION_KINDS = ("approve", "request-changes", "reopen")
+SIGNATORY_ROLES = (Role.MEMBER.value, Role.CO_CHAIR.value)
+# What wg writes as a section approval's fingerprint (wg.features.review.state.section_fingerprint).
+_FINGERPRINT_PART = re.compile(r"R(\d+)\.(\d+)(w?)(?:o(\d+))?")
 STANCES = tuple(s.value for s in Stance)
 NEEDS_TEXT = {Stance.RESERVATION.value, Stance.OBJECT.value}
 
@@ -995,8 +999,119 @@ class _Checker:
         sections = [self.section(item, _at("sections", i)) for i, item in enumerate(r.array(o, "sections", ""))]
         if r.errors or group is None:
             raise ValidationFailed(r.errors)
-        return ArchiveDoc(group=group, members=members, former_members=former, subgroups=subgroups,
-                          sections=tuple(s for s in sections if s is not None))
+        doc = ArchiveDoc(group=group, members=members, former_members=former, subgroups=subgroups,
+                         sections=tuple(s for s in sections if s is not None))
+        # Only a well-formed document is checked as a history: on a broken one these checks would only add noise.
+        _HistoryChecker(doc, r).check()
+        if r.errors:
+            raise ValidationFailed(r.errors)
+        return doc
+
+
+class _HistoryChecker:
+    """Checks that a well-formed archive tells a possible review history (docs/archive-format.md, "History").
+
+    wg keeps no history of roles, so a decision is checked against the roles the archive records: the decider must
+    be a co-chair in ``members`` or a chair of the item's subgroup in ``subgroups``. A section approval's fingerprint
+    must name revisions that exist. An approved recommendation's positions must meet the group's rule (positions
+    are locked while it is approved, so the archive's positions are those it was approved on).
+    """
+
+    def __init__(self, doc: ArchiveDoc, reader: _Reader) -> None:
+        self.doc = doc
+        self.r = reader
+        self.roles = {m.person.email: m.role for m in doc.members}
+        self.countries = {p.email: p.country for p in [m.person for m in doc.members] + list(doc.former_members)}
+        self.chairs = {s.name: set(s.chairs) for s in doc.subgroups}
+        self.revisions = {rec.number: len(rec.revisions) for sec in doc.sections for rec in sec.recommendations}
+
+    def check(self) -> None:
+        for i, section in enumerate(self.doc.sections):
+            path = _at("sections", i)
+            self.events(section.review_events, path, section.subgroup, SECTION, len(section.revisions))
+            for j, rec in enumerate(section.recommendations):
+                rpath = _at(_at(path, "recommendations"), j)
+                self.events(rec.review_events, rpath, section.subgroup, RECOMMENDATION, len(rec.revisions))
+                self.outcome(rec, rpath)
+
+    def events(self, events: tuple[ReviewEventDoc, ...], path: str, subgroup: str | None, kind: str,
+               last_rev: int) -> None:
+        approved = False
+        for k, e in enumerate(events):
+            where = _at(_at(path, "review_events"), k)
+            if e.kind in DECISION_KINDS:
+                self.decider(e, where, subgroup)
+            if e.kind == "reopen":
+                if kind == SECTION:
+                    self.r.fail(_at(where, "kind"), "Only a recommendation is reopened; a section is approved again.")
+                elif not approved:
+                    self.r.fail(_at(where, "kind"), "Only an approved recommendation can be reopened: the event "
+                                                    "before a reopening must be an approval.")
+            approved = e.kind == "approve"
+            if kind == SECTION and e.kind == "approve":
+                self.fingerprint(e, where, last_rev)
+            elif e.fingerprint:
+                self.r.fail(_at(where, "fingerprint"), "Only a section's approval carries a fingerprint.")
+
+    def decider(self, e: ReviewEventDoc, where: str, subgroup: str | None) -> None:
+        verb = {"approve": "approves", "request-changes": "requests changes", "reopen": "reopens"}[e.kind]
+        if e.actor is None:
+            self.r.fail(_at(where, "actor"), f"A decision names who made it: only a chair {verb}.")
+            return
+        if self.roles.get(e.actor) == Role.CO_CHAIR.value:
+            return
+        if subgroup is not None and e.actor in self.chairs.get(subgroup, set()):
+            return
+        who = ("the co-chairs" if subgroup is None
+               else f"the chairs of “{subgroup[:200]}” and the co-chairs")
+        role = self.roles.get(e.actor)
+        held = f"is {'an' if role in {'organizer', 'adviser', 'observer'} else 'a'} {role}" if role \
+            else "is a former member"
+        self.r.fail(_at(where, "actor"), f"{e.actor} {held} and does not chair this subgroup: only {who} decide "
+                                         f"here, so this {e.kind} could not have been made.")
+
+    def fingerprint(self, e: ReviewEventDoc, where: str, last_rev: int) -> None:
+        if not e.fingerprint:
+            return
+        head, *parts = e.fingerprint.split(";")
+        if not head.startswith("s") or not head[1:].isdigit():
+            self.r.fail(_at(where, "fingerprint"), "Expected s<section revision>;R<n>.<revision>…, as wg writes it.")
+            return
+        problems: list[str] = []  # one message per path: every problem of the fingerprint in it
+        if int(head[1:]) != e.rev_no:
+            problems.append(f"It names section revision {head[1:]}, but the approval is of revision {e.rev_no}.")
+        elif int(head[1:]) > last_rev:
+            problems.append(f"It names section revision {head[1:]}; the revisions go to {last_rev}.")
+        for part in parts:
+            match = _FINGERPRINT_PART.fullmatch(part)
+            if match is None:
+                problems.append(f"“{part[:40]}” is not R<n>.<revision>, as wg writes it.")
+                continue
+            number, rev = int(match.group(1)), int(match.group(2))
+            if number not in self.revisions:
+                problems.append(f"It names R-{number}, which is not in the archive.")
+            elif rev < 1 or rev > self.revisions[number]:
+                problems.append(f"It names revision {rev} of R-{number}, which has revisions 1 to "
+                                f"{self.revisions[number]}.")
+        if problems:
+            self.r.fail(_at(where, "fingerprint"), " ".join(problems))
+
+    def outcome(self, rec: RecommendationDoc, path: str) -> None:
+        if rec.withdrawn_at is not None or not rec.review_events:
+            return
+        last = rec.review_events[-1]
+        if last.kind != "approve" or last.rev_no != len(rec.revisions):
+            return
+        g = self.doc.group
+        submissions = [e for e in rec.review_events if e.kind in {"submit", "reopen"}]
+        facts = [PositionFact(user_id=n, country=self.countries.get(p.member, ""), stance=Stance(p.stance),
+                              text=p.text) for n, p in enumerate(rec.positions)]
+        signatories = {m.person.country for m in self.doc.members if m.role in SIGNATORY_ROLES}
+        verdict = evaluate(g.consensus_rule, g.countries, facts, signatories | {f.country for f in facts},
+                           deadline=submissions[-1].deadline if submissions else None, now=last.created_at)
+        if not verdict.met:
+            self.r.fail(_at(path, "positions"), f"R-{rec.number} is approved, but its positions do not meet the "
+                                                f"group's {g.consensus_rule} rule: " + " ".join(verdict.reasons))
 
 
 def validate_archive(data: Any) -> ArchiveDoc:

@@ -15,20 +15,19 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.response import File
 from sqlmodel import Session, col, select
 
-from wg.db import Database
+from wg.db import Database, lock_row
 from wg.features.audit.log import record
 from wg.features.groups.context import GroupContext
 from wg.features.report import exports
 from wg.features.report.loader import DEFAULT_ADVISERS_HEADING, report_logo, report_settings
 from wg.features.report.snapshot import DEFAULT_DISCLAIMER
 from wg.features.review.queries import review_board
-from wg.features.review.state import SectionState
 from wg.lib.deps import DbSession, Group, provide_group, provide_user
 from wg.lib.errors import NotAllowed, not_found
 from wg.lib.fields import check_optional, check_required, clean_line, strip_controls
 from wg.lib.images import MAX_IMAGE_BYTES, CleanImage, ImageRejected, clean_logo
 from wg.lib.web import AnyRequest, client_ip, is_htmx, render, see_other, settings_of
-from wg.models import Export, ReportLogo, User, utcnow
+from wg.models import Export, ReportLogo, User, WorkingGroup, utcnow
 from wg.policy import can_edit_front_matter, can_export, can_finalise_report, can_view_exports
 
 FormBody = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -40,8 +39,9 @@ MAX_FRONT_TEXT = 20_000
 
 
 def _open_sections(db: Session, ctx: GroupContext) -> list[str]:
-    board = review_board(db, ctx.group)
-    return [s.view.head.title for s in board.sections if s.state is not SectionState.APPROVED]
+    """What stands between the report and "final": each section not approved and each approved recommendation
+    without a valid outcome under the group's rule, with the reason."""
+    return review_board(db, ctx.group).finalise_blockers()
 
 
 def _exports_context(db: Session, ctx: GroupContext) -> dict[str, Any]:
@@ -200,13 +200,16 @@ class ReportPages(Controller):
         """Finalise the report (every section approved) — exports lose the DRAFT mark — or re-open it."""
         if not can_finalise_report(ctx.actor):
             raise NotAllowed("Only organizers finalise the report.")
+        # A chair reopening an item meanwhile waits, then finds the report final.
+        lock_row(db, WorkingGroup, ctx.group_id)
         settings = report_settings(db, ctx.group, create=True)
         reopen = str(data.get("action") or "") == "reopen"
         if not reopen:
             still_open = _open_sections(db, ctx)
             if still_open:
                 db.rollback()
-                error = "Every section must be approved first; still open: " + "; ".join(still_open) + "."
+                error = ("Every section must be approved first, and every approved recommendation must have a valid "
+                         "outcome under the group's rule. Still open: " + " ".join(still_open))
                 return render(request, "exports/exports.html",
                               {**_exports_context(db, ctx), "errors": {"finalise": error}}, status_code=422)
         settings.finalised_at = None if reopen else utcnow()

@@ -30,7 +30,7 @@ from pathlib import Path
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
-from wg.db import Database
+from wg.db import Database, lock_row
 from wg.features.audit.log import record
 from wg.features.report.docx import render_docx
 from wg.features.report.docx_toc import fill_toc_page_numbers
@@ -187,11 +187,6 @@ def in_flight(db: Session, group_id: int, profile: str, fmt: str, version: str) 
                    .order_by(col(Export.id))).first()
 
 
-def _lock_group(db: Session, group_id: int) -> None:
-    """Serialise export decisions for one group (PostgreSQL; SQLite's BEGIN IMMEDIATE already does)."""
-    db.exec(select(WorkingGroup.id).where(WorkingGroup.id == group_id).with_for_update()).first()
-
-
 def _seconds_between(start: dt.datetime | None, end: dt.datetime | None) -> float | None:
     if start is None or end is None:
         return None
@@ -213,7 +208,7 @@ def start_export(database: Database, group: WorkingGroup, profile: str, fmt: str
         snapshot = load_snapshot(db, fresh, "internal" if profile == "internal" else "public")
     version = export_version(snapshot)
     with database.transaction() as db:
-        _lock_group(db, group.id or 0)
+        lock_row(db, WorkingGroup, group.id or 0)  # export decisions for one group take turns
         job = Export(group_id=group.id or 0, user_id=user_id, profile=profile, format=fmt, status="queued",
                      report_version=version, draft=snapshot.draft)
         previous = reusable(db, job.group_id, profile, fmt, version)

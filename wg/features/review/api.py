@@ -50,6 +50,15 @@ class PositionIn:
 
 
 @dataclass
+class ReopenIn:
+    """Why: a member's reason for asking the chair to reopen, or the chair's reason for reopening. A chair may give
+    the new review ``deadline`` (YYYY-MM-DD in their time zone; 7 days when omitted)."""
+
+    reason: str
+    deadline: str = ""
+
+
+@dataclass
 class SectionApprovalIn:
     """Approve the section at this text revision."""
 
@@ -196,12 +205,35 @@ class ReviewApi(Controller):
         ops.decide_on_revision(db, ctx, target, data.decision, data.rev_no, {"note": data.note}, client_ip(request))
         return self._after(db, ctx, number)
 
-    @put("/recommendations/{number:int}/positions/me", sync_to_thread=True, responses=WRITE)
+    @put("/recommendations/{number:int}/positions/me", sync_to_thread=True,
+         responses=api_errors(401, 403, 404, 409, 422))
     def set_position(self, request: AnyRequest, db: DbSession, ctx: Group, number: FromPath[int],
                      data: JSONBody[PositionIn]) -> RecReviewOut:
-        """Record or change the member's own position."""
+        """Record or change the member's own position; 409 while it is approved (positions are locked: ask the
+        chair to reopen it)."""
         target = recommendation_target(db, ctx, number)
         ops.record_position(db, ctx, target, {"stance": data.stance, "text": data.text}, client_ip(request))
+        return self._after(db, ctx, number)
+
+    @post("/recommendations/{number:int}/reopen-requests", sync_to_thread=True, status_code=202,
+          responses=api_errors(401, 403, 404, 409, 422))
+    def ask_to_reopen(self, request: AnyRequest, db: DbSession, ctx: Group, number: FromPath[int],
+                      data: JSONBody[ReopenIn]) -> RecReviewOut:
+        """Ask the chair to reopen an approved recommendation (positions are locked while it is approved); the
+        chairs are notified with the reason. 409 when it is not approved."""
+        target = recommendation_target(db, ctx, number)
+        ops.ask_to_reopen(db, ctx, target, {"reason": data.reason}, client_ip(request))
+        return self._after(db, ctx, number)
+
+    @post("/recommendations/{number:int}/reopen", sync_to_thread=True, status_code=200,
+          responses=api_errors(401, 403, 404, 409, 422))
+    def reopen(self, request: AnyRequest, db: DbSession, ctx: Group, number: FromPath[int],
+               data: JSONBody[ReopenIn]) -> RecReviewOut:
+        """Move an approved recommendation back to review (chairs): positions unlock and the section needs a new
+        approval. 409 when it is not approved or the report is final."""
+        target = recommendation_target(db, ctx, number)
+        ops.reopen_recommendation(db, ctx, target, {"reason": data.reason, "deadline": data.deadline},
+                                  client_ip(request))
         return self._after(db, ctx, number)
 
     @post("/sections/{section_id:int}/approve", sync_to_thread=True, status_code=200, responses=WRITE)

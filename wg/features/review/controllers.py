@@ -23,7 +23,7 @@ from wg.features.review import operations as ops
 from wg.features.review.queries import review_board
 from wg.features.review.state import SectionState
 from wg.lib.deps import CurrentUser, DbSession, Group, provide_group, provide_user
-from wg.lib.errors import NotAllowed, ValidationFailed
+from wg.lib.errors import Conflict, NotAllowed, ValidationFailed
 from wg.lib.web import AnyRequest, client_ip, render, see_other
 from wg.models import AuditEvent, Membership, Notification, User, WorkingGroup, utcnow
 from wg.policy import (
@@ -54,13 +54,13 @@ class ReviewPages(Controller):
     }
 
     def _back(self, request: AnyRequest, db: DbSession, ctx: GroupContext, number: int, errors: dict[str, str],
-              data: dict[str, Any]) -> Response[Any]:
+              data: dict[str, Any], status_code: int = 422) -> Response[Any]:
         """Show the recommendation page again with the problem beside the review form (the input kept)."""
         db.rollback()
         target = recommendation_target(db, ctx, number)
         context = recommendation_page_context(db, ctx, target)
         context.update({"review_errors": errors, "review_values": data})
-        return render(request, "drafting/recommendation.html", context, status_code=422)
+        return render(request, "drafting/recommendation.html", context, status_code=status_code)
 
     @post("/r/{number:int}/submit", sync_to_thread=True)
     def submit(self, request: AnyRequest, db: DbSession, ctx: Group, number: FromPath[int], data: FormBody
@@ -96,8 +96,41 @@ class ReviewPages(Controller):
             ops.record_position(db, ctx, target, data, client_ip(request))
         except ValidationFailed as exc:
             return self._back(request, db, ctx, number, exc.errors, data)
+        except ops.PositionsLocked as exc:  # a page opened before the approval: show why, keep nothing half-done
+            return self._back(request, db, ctx, number, {"stance": str(exc.detail)}, data, status_code=409)
         db.commit()
         return see_other(request, f"/g/{ctx.group.slug}/r/{number}#positions")
+
+    @post("/r/{number:int}/reopen-request", sync_to_thread=True)
+    def ask_to_reopen(self, request: AnyRequest, db: DbSession, ctx: Group, number: FromPath[int], data: FormBody
+                      ) -> Response[Any]:
+        """A signatory asks the chair to reopen an approved recommendation (the chair is notified)."""
+        target = recommendation_target(db, ctx, number)
+        try:
+            ops.ask_to_reopen(db, ctx, target, data, client_ip(request))
+        except ValidationFailed as exc:
+            return self._back(request, db, ctx, number, exc.errors, {**data, "action": "ask"})
+        except Conflict as exc:
+            return self._back(request, db, ctx, number, {"reason": str(exc.detail)}, {**data, "action": "ask"},
+                              status_code=409)
+        db.commit()
+        return see_other(request, f"/g/{ctx.group.slug}/r/{number}?asked=1#ask-reopen")
+
+    @post("/r/{number:int}/reopen", sync_to_thread=True)
+    def reopen(self, request: AnyRequest, db: DbSession, ctx: Group, number: FromPath[int], data: FormBody
+               ) -> Response[Any]:
+        """A chair moves an approved recommendation back to review, with a reason."""
+        target = recommendation_target(db, ctx, number)
+        try:
+            ops.reopen_recommendation(db, ctx, target, data, client_ip(request))
+        except ValidationFailed as exc:
+            errors = {"reopen_reason" if k == "reason" else k: v for k, v in exc.errors.items()}
+            return self._back(request, db, ctx, number, errors, {**data, "action": "reopen"})
+        except Conflict as exc:
+            return self._back(request, db, ctx, number, {"reopen_reason": str(exc.detail)},
+                              {**data, "action": "reopen"}, status_code=409)
+        db.commit()
+        return see_other(request, f"/g/{ctx.group.slug}/r/{number}#review")
 
     @post("/sections/{section_id:int}/approve", sync_to_thread=True)
     def approve_section(self, request: AnyRequest, db: DbSession, ctx: Group, section_id: FromPath[int],

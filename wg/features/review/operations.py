@@ -12,25 +12,28 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from wg.db import lock_row
 from wg.features.audit.log import record
 from wg.features.drafting.targets import Target, lock_target
 from wg.features.groups.context import GroupContext
 from wg.features.review.consensus import Stance
 from wg.features.review.queries import ReviewBoard, review_board
-from wg.features.review.state import SectionState
-from wg.lib.errors import NotAllowed, ValidationFailed
+from wg.features.review.state import RecState, SectionState
+from wg.lib.errors import Conflict, NotAllowed, ValidationFailed
 from wg.lib.fields import strip_controls
 from wg.models import (
     Membership,
     Notification,
     Position,
+    ReportSettings,
     ReviewEvent,
     Revision,
     Role,
     SubgroupMember,
+    WorkingGroup,
     utcnow,
 )
-from wg.policy import can_decide, can_submit_for_review, can_take_position
+from wg.policy import can_ask_to_reopen, can_decide, can_reopen, can_submit_for_review, can_take_position
 
 MAX_NOTE = 5000
 MAX_POSITION_TEXT = 5000
@@ -39,6 +42,24 @@ DEFAULT_REVIEW_DAYS = 7
 
 class StaleDecision(ValidationFailed):
     """The text changed after the chair opened it: the decision would land on a revision they did not read."""
+
+
+class PositionsLocked(Conflict):
+    """The recommendation is approved (or its section is): its consensus record cannot change (409)."""
+
+
+def positions_lock_reason(state: RecState, section_approved: bool, key: str, outcome: str) -> str:
+    """Why positions on an item cannot change now ("" when they can): the message the form and the API show."""
+    if section_approved:
+        return (f"The section is approved: positions on {key} are final. A chair can reopen {key}, which "
+                "re-opens the section too.")
+    if state is RecState.APPROVED:
+        return (f"{key} is approved ({outcome or 'no outcome'}): positions are locked so the recorded outcome "
+                "cannot change silently. To change yours, ask the chair to reopen it.")
+    if state is RecState.APPROVED_TEXT_CHANGED:
+        return (f"{key} was approved and its text changed since: positions stay locked until a chair decides again "
+                "or it is submitted again. To change yours now, ask the chair to reopen it.")
+    return ""
 
 
 def _note(value: Any, required: bool, what: str) -> str:
@@ -158,7 +179,7 @@ def approve_revision(db: Session, ctx: GroupContext, target: Target, rev_no: int
     """Approve this revision of a recommendation; refused while the group's consensus rule is not met."""
     if not can_decide(ctx.actor, target.subgroup_id):
         raise NotAllowed("Only the subgroup's chair and the co-chairs decide on this.")
-    lock_target(db, target)
+    lock_target(db, target)  # a position recorded meanwhile waits: the rule is checked on what is approved
     board, item = _board_item(db, ctx, target)
     if not item.state.can_decide:
         raise NotAllowed(f"This recommendation is {item.state.value}; there is nothing to approve.")
@@ -204,6 +225,11 @@ def approve_section(db: Session, ctx: GroupContext, target: Target, rev_no: int,
     if open_items:
         raise ValidationFailed({"section": "Every recommendation must be approved or withdrawn first; still open: "
                                            + ", ".join(open_items) + "."})
+    lost = [f"{r.view.recommendation.key} is {r.outcome_problem}" for r in section.recommendations
+            if r.outcome_problem]
+    if lost:
+        raise ValidationFailed({"section": "Every approved recommendation needs a valid outcome; reopen it first. "
+                                           + " ".join(lost)})
     note = _note(data.get("note"), False, "")
     event = ReviewEvent(group_id=ctx.group_id, target_type=target.kind, target_id=target.id, rev_no=rev_no,
                         kind="approve", actor_id=ctx.user.id, note=note, fingerprint=section.fingerprint)
@@ -221,15 +247,21 @@ def record_position(db: Session, ctx: GroupContext, target: Target, data: dict[s
     """Record or change the member's position; reservations and objections must say what they are."""
     if not can_take_position(ctx.actor):
         raise NotAllowed("Only members and co-chairs record positions; advisers and observers do not sign.")
-    lock_target(db, target)  # a double-clicked "support": the second changes the position the first recorded
+    # Takes turns with a double-clicked "support" (the second changes the position the first recorded) and with
+    # approvals and reopenings of this item.
+    lock_target(db, target)
     rec = target.recommendation
     assert rec is not None
     board = review_board(db, ctx.group)
     section = board.section(target.section.id or 0)
     if rec.withdrawn_at is not None:
         raise NotAllowed("This recommendation was withdrawn.")
-    if section is not None and section.state is SectionState.APPROVED:
-        raise NotAllowed("The section is approved; positions can no longer change.")
+    item = board.recommendation(rec.number)
+    assert item is not None
+    reason = positions_lock_reason(item.state, section is not None and section.state is SectionState.APPROVED,
+                                   target.label, item.verdict.label)
+    if reason:
+        raise PositionsLocked(reason)
     raw = str(data.get("stance") or "").strip()
     if raw not in {s.value for s in Stance}:
         raise ValidationFailed({"stance": "Choose support, support with a reservation, abstain or object."})
@@ -256,3 +288,66 @@ def record_position(db: Session, ctx: GroupContext, target: Target, data: dict[s
     return position
 
 
+
+
+def _reason(value: Any, what: str) -> str:
+    reason = strip_controls(str(value or "")).strip()
+    if not reason:
+        raise ValidationFailed({"reason": f"Say why {what}: the chair and the audit log keep it."})
+    if len(reason) > MAX_NOTE:
+        raise ValidationFailed({"reason": f"The reason must be {MAX_NOTE:,} characters or fewer."})
+    return reason
+
+
+def ask_to_reopen(db: Session, ctx: GroupContext, target: Target, data: dict[str, Any], ip: str) -> None:
+    """A signatory asks the chair to reopen an approved recommendation so that they can change their position.
+
+    Nothing changes on the item: the chairs (or the co-chairs) get a notification with the reason, and the audit log
+    keeps the request."""
+    if not can_ask_to_reopen(ctx.actor):
+        raise NotAllowed("Only members and co-chairs take positions, so only they ask to reopen one.")
+    board, item = _board_item(db, ctx, target)
+    if not item.state.can_reopen:
+        raise Conflict(f"{target.label} is {item.state.value}: positions can change now, there is nothing to "
+                       "reopen.")
+    reason = _reason(data.get("reason"), "it should be reopened")
+    who = ctx.user.display_name
+    _notify(db, ctx, _chairs_of(db, ctx, target.subgroup_id), "reopen-requested",
+            f"{who} asks to reopen {target.label} “{item.view.head.title[:120]}”: {reason[:250]}", _link(ctx, target))
+    record(db, "recommendation.reopen_requested", actor_id=ctx.user.id, group_id=ctx.group_id,
+           object_type=target.kind, object_id=target.id, ip=ip, key=target.label, reason=reason[:1000])
+
+
+def reopen_recommendation(db: Session, ctx: GroupContext, target: Target, data: dict[str, Any], ip: str
+                          ) -> ReviewEvent:
+    """A chair moves an approved recommendation back to review: positions unlock, a new review period starts (its
+    deadline as on a submission), the section needs a new approval, and the signatories and drafters are told.
+
+    Refused while the report is final: the organizer re-opens the report first, so a final report never loses an
+    item silently."""
+    if not can_reopen(ctx.actor, target.subgroup_id):
+        raise NotAllowed("Only the subgroup's chair and the co-chairs reopen this.")
+    lock_target(db, target)
+    lock_row(db, WorkingGroup, ctx.group_id)  # takes turns with finalising the report
+    board, item = _board_item(db, ctx, target)
+    if not item.state.can_reopen:
+        raise Conflict(f"{target.label} is {item.state.value}: only an approved recommendation can be reopened.")
+    settings = db.exec(select(ReportSettings).where(ReportSettings.group_id == ctx.group_id)).first()
+    if settings is not None and settings.finalised_at is not None:
+        raise Conflict("The report is final. An organizer must re-open the report as a draft before an approved "
+                       "recommendation can be reopened.")
+    reason = _reason(data.get("reason"), "you reopen it")
+    now = utcnow()
+    deadline = _deadline(data.get("deadline"), ctx.user.time_zone, now)
+    event = ReviewEvent(group_id=ctx.group_id, target_type=target.kind, target_id=target.id,
+                        rev_no=item.view.head.rev_no, kind="reopen", actor_id=ctx.user.id, note=reason,
+                        deadline=deadline, created_at=now)
+    db.add(event)
+    signatories = {p.user_id for p in item.positions}
+    _notify(db, ctx, signatories | _authors_of(db, target) | _chairs_of(db, ctx, target.subgroup_id), "reopened",
+            f"{target.label} “{item.view.head.title[:150]}” was reopened for review; positions can change until "
+            f"it is approved again. Reason: {reason[:200]}", _link(ctx, target))
+    record(db, "recommendation.reopened", actor_id=ctx.user.id, group_id=ctx.group_id, object_type=target.kind,
+           object_id=target.id, ip=ip, key=target.label, rev_no=event.rev_no, previous_outcome=item.verdict.label,
+           reason=reason[:1000], deadline=deadline.isoformat())
+    return event

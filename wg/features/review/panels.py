@@ -9,9 +9,10 @@ from sqlmodel import Session
 from wg.features.drafting.targets import Target
 from wg.features.groups.context import GroupContext
 from wg.features.review.consensus import Stance, additional_views
+from wg.features.review.operations import positions_lock_reason
 from wg.features.review.queries import ReviewBoard, review_board
 from wg.features.review.state import RecState, SectionState
-from wg.policy import can_decide, can_submit_for_review, can_take_position
+from wg.policy import can_ask_to_reopen, can_decide, can_reopen, can_submit_for_review, can_take_position
 
 
 def review_panel_context(db: Session, ctx: GroupContext, target: Target, board: ReviewBoard | None = None
@@ -24,6 +25,7 @@ def review_panel_context(db: Session, ctx: GroupContext, target: Target, board: 
     section = board.section(target.section.id or 0)
     mine = next((p for p in item.positions if p.user_id == ctx.user.id), None)
     section_locked = section is not None and section.state is SectionState.APPROVED
+    lock = positions_lock_reason(item.state, section_locked, target.label, item.verdict.label)
     by_country: dict[str, list[Any]] = {c: [] for c in ctx.group.countries}
     for p in item.positions:
         by_country.setdefault(p.country, []).append(p)
@@ -33,8 +35,11 @@ def review_panel_context(db: Session, ctx: GroupContext, target: Target, board: 
         "views": additional_views(item.positions, ctx.group.attribution_mode),
         "can_submit": can_submit_for_review(ctx.actor, target.subgroup_id) and item.state.can_submit,
         "can_decide": can_decide(ctx.actor, target.subgroup_id) and item.state.can_decide,
-        "can_take_position": can_take_position(ctx.actor) and not section_locked
-        and item.state is not RecState.WITHDRAWN,
+        "may_take_position": can_take_position(ctx.actor) and item.state is not RecState.WITHDRAWN,
+        "can_take_position": can_take_position(ctx.actor) and not lock and item.state is not RecState.WITHDRAWN,
+        "positions_lock": lock,
+        "can_ask_to_reopen": can_ask_to_reopen(ctx.actor) and item.state.can_reopen,
+        "can_reopen": can_reopen(ctx.actor, target.subgroup_id) and item.state.can_reopen,
         "section_locked": section_locked,
     }
 

@@ -23,6 +23,7 @@ from wg.features.review.state import (
 from wg.models import Membership, Position, ReviewEvent, Role, User, WorkingGroup
 
 SIGNATORY_ROLES = (Role.MEMBER.value, Role.CO_CHAIR.value)
+SUBMISSION_KINDS = ("submit", "reopen")
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,15 @@ class RecReview:
     def number(self) -> int:
         """The stable number (R-<number>)."""
         return self.view.recommendation.number
+
+    @property
+    def outcome_problem(self) -> str:
+        """Why an approved item has no valid outcome under the group's rule now ("" when it has one, or is not
+        approved). Positions are locked while it is approved, but a member leaving the group or changing country
+        can still undo the rule; finalising the report is refused then."""
+        if self.state is not RecState.APPROVED or self.verdict.met:
+            return ""
+        return "approved, but the group's rule no longer holds: " + " ".join(self.verdict.reasons)
 
 
 @dataclass(frozen=True)
@@ -73,6 +83,18 @@ class ReviewBoard:
         """The review of one section."""
         return next((s for s in self.sections if s.view.section.id == section_id), None)
 
+    def finalise_blockers(self) -> list[str]:
+        """Why the report cannot be finalised: each section not approved and each approved recommendation without
+        a valid outcome, named with the reason ("" items: none, the report can be finalised)."""
+        problems: list[str] = []
+        for s in self.sections:
+            if s.state is not SectionState.APPROVED:
+                problems.append(f"Section “{s.view.head.title}”: {s.state.value}.")
+            for r in s.recommendations:
+                if r.outcome_problem:
+                    problems.append(f"{r.view.recommendation.key} “{r.view.head.title}”: {r.outcome_problem}")
+        return problems
+
 
 def _newest_events(db: Session, group_id: int) -> dict[tuple[str, int], ReviewEvent]:
     newest = (select(func.max(ReviewEvent.id)).where(ReviewEvent.group_id == group_id)
@@ -82,11 +104,20 @@ def _newest_events(db: Session, group_id: int) -> dict[tuple[str, int], ReviewEv
 
 
 def _newest_submissions(db: Session, group_id: int) -> dict[int, ReviewEvent]:
-    newest = (select(func.max(ReviewEvent.id)).where(ReviewEvent.group_id == group_id, ReviewEvent.kind == "submit",
+    # A chair's reopening starts a new review period, like a submission (it carries the new deadline).
+    newest = (select(func.max(ReviewEvent.id)).where(ReviewEvent.group_id == group_id,
+                                                     col(ReviewEvent.kind).in_(SUBMISSION_KINDS),
                                                      ReviewEvent.target_type == "recommendation")
               .group_by(col(ReviewEvent.target_id)))
     rows = db.exec(select(ReviewEvent).where(col(ReviewEvent.id).in_(newest))).all()
     return {e.target_id: e for e in rows}
+
+
+def _reopen_counts(db: Session, group_id: int) -> dict[int, int]:
+    rows = db.exec(select(ReviewEvent.target_id, func.count()).where(
+        ReviewEvent.group_id == group_id, ReviewEvent.kind == "reopen", ReviewEvent.target_type == "recommendation")
+        .group_by(col(ReviewEvent.target_id))).all()
+    return {target_id: int(n) for target_id, n in rows}
 
 
 def _positions(db: Session, group_id: int) -> dict[int, list[PositionFact]]:
@@ -126,6 +157,7 @@ def review_board(db: Session, group: WorkingGroup, now: dt.datetime | None = Non
     submissions = _newest_submissions(db, group_id)
     positions = _positions(db, group_id)
     countries = signatory_countries(db, group_id)
+    reopens = _reopen_counts(db, group_id)
     sections: list[SectionReview] = []
     for view in outline:
         recs: list[RecReview] = []
@@ -140,7 +172,8 @@ def review_board(db: Session, group: WorkingGroup, now: dt.datetime | None = Non
                                deadline=submitted.deadline if submitted else None, now=now)
             recs.append(RecReview(rv, state, last, submitted, facts, verdict))
         fingerprint = section_fingerprint(view.head.rev_no, [
-            (r.view.recommendation.number, r.view.head.rev_no, r.state is RecState.WITHDRAWN) for r in recs])
+            (r.view.recommendation.number, r.view.head.rev_no, r.state is RecState.WITHDRAWN) for r in recs],
+            {r.number: reopens[r.view.recommendation.id or 0] for r in recs if r.view.recommendation.id in reopens})
         approval = events.get(("section", view.section.id or 0))
         approval = approval if approval is not None and approval.kind == "approve" else None
         sstate = section_state(EventFact(approval.kind, approval.rev_no, approval.fingerprint) if approval else None,

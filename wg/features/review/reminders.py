@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from wg.db import Database
-from wg.features.review.queries import review_board
+from wg.features.review.queries import SUBMISSION_KINDS, review_board
 from wg.features.review.state import RecState
 from wg.models import Membership, Notification, ReviewEvent, Role, Subgroup, SubgroupMember, WorkingGroup
 from wg.models.base import utcnow
@@ -33,7 +33,8 @@ def create_deadline_reminders(db: Session, now: dt.datetime | None = None) -> in
     now = now or utcnow()
     soon = now + WINDOW
     group_ids = db.exec(select(ReviewEvent.group_id).where(
-        ReviewEvent.kind == "submit", col(ReviewEvent.deadline) > now, col(ReviewEvent.deadline) <= soon,
+        col(ReviewEvent.kind).in_(SUBMISSION_KINDS), col(ReviewEvent.deadline) > now,
+        col(ReviewEvent.deadline) <= soon,
     ).distinct()).all()
     added = 0
     for group_id in sorted(group_ids):

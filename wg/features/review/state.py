@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -32,6 +32,16 @@ class RecState(StrEnum):
         """States in which a chair may approve or request changes."""
         return self in {RecState.SUBMITTED, RecState.APPROVED_TEXT_CHANGED}
 
+    @property
+    def positions_locked(self) -> bool:
+        """An approval stands (on this text or an earlier one): positions are locked until a chair reopens it."""
+        return self in {RecState.APPROVED, RecState.APPROVED_TEXT_CHANGED}
+
+    @property
+    def can_reopen(self) -> bool:
+        """States from which a chair may move the item back to review (and members may ask for that)."""
+        return self.positions_locked
+
 
 class SectionState(StrEnum):
     """Where a section stands."""
@@ -57,7 +67,7 @@ def recommendation_state(last: EventFact | None, head_rev_no: int, withdrawn: bo
         return RecState.WITHDRAWN
     if last is None:
         return RecState.DRAFT
-    if last.kind == "submit":
+    if last.kind in {"submit", "reopen"}:  # a chair's reopening puts the current text back in review
         return RecState.SUBMITTED
     if last.kind == "request-changes":
         return RecState.CHANGES_REQUESTED
@@ -66,16 +76,24 @@ def recommendation_state(last: EventFact | None, head_rev_no: int, withdrawn: bo
     raise ValueError(f"unknown review event kind {last.kind!r}")
 
 
-def section_fingerprint(section_rev_no: int, recommendations: Sequence[tuple[int, int, bool]]) -> str:
-    """What a section approval covers: the section's revision and each (number, revision, withdrawn) inside it."""
+def section_fingerprint(section_rev_no: int, recommendations: Sequence[tuple[int, int, bool]],
+                        reopened: Mapping[int, int] | None = None) -> str:
+    """What a section approval covers: the section's revision and each (number, revision, withdrawn) inside it.
+
+    ``reopened`` counts, per number, how often a chair reopened an approved recommendation (``R3.2o1``): reopening
+    changes the consensus record, so the section needs a new approval even when no text changed. Items never
+    reopened print as before, so approvals recorded before reopening existed still match.
+    """
+    reopened = reopened or {}
     parts = [f"s{section_rev_no}"] + [f"R{n}.{rev}{'w' if withdrawn else ''}"
+                                      f"{f'o{reopened[n]}' if reopened.get(n) else ''}"
                                       for n, rev, withdrawn in sorted(recommendations)]
     return ";".join(parts)
 
 
 def section_state(last_approval: EventFact | None, fingerprint: str, rec_states: Sequence[RecState]) -> SectionState:
     """A section is approved while nothing changed since its approval; otherwise ready once every item is settled."""
-    if last_approval is not None and last_approval.fingerprint == fingerprint:
+    if last_approval is not None and last_approval.fingerprint == fingerprint and section_ready(rec_states):
         return SectionState.APPROVED
     if last_approval is not None:
         return SectionState.NEEDS_REAPPROVAL
