@@ -25,6 +25,7 @@ from wg.features.report.docx import render_docx
 from wg.features.report.loader import load_snapshot
 from wg.features.report.sandbox import RenderFailed, render_pdf_sandboxed
 from wg.features.report.snapshot import Profile, ReportSnapshot
+from wg.lib.files import make_private_dir, write_private_bytes
 from wg.models import Export, WorkingGroup, utcnow
 from wg.settings import PROJECT_ROOT
 
@@ -90,10 +91,10 @@ def file_name(snapshot: ReportSnapshot, fmt: str) -> str:
 def write_file(exports_dir: Path, snapshot: ReportSnapshot, fmt: str, data: bytes) -> Path:
     """Write atomically under exports/<slug>/ and return the path."""
     folder = exports_dir / snapshot.group_slug
-    folder.mkdir(parents=True, exist_ok=True)
+    make_private_dir(folder)
     target = folder / file_name(snapshot, fmt)
     tmp = target.with_suffix(target.suffix + f".tmp{os.getpid()}")
-    tmp.write_bytes(data)
+    write_private_bytes(tmp, data)
     os.replace(tmp, target)
     return target
 
