@@ -20,6 +20,7 @@ from wg import __version__
 from wg.db import Database
 from wg.features.accounts.controllers import AccountPages
 from wg.features.accounts.middleware import (
+    StaleFormToken,
     add_security_headers,
     answer_head_like_get,
     enforce_csrf,
@@ -41,6 +42,7 @@ from wg.lib.errors import (
     http_exception_handler,
     internal_error_handler,
     retry_reads_after_lost_connection,
+    stale_form_handler,
     validation_exception_handler,
 )
 from wg.lib.ids import refuse_impossible_ids
@@ -142,6 +144,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Litestar:
             NotAuthorizedException: _unauthorized_handler,
             ValidationException: _request_validation_handler,
             ValidationFailed: validation_exception_handler,
+            StaleFormToken: stale_form_handler,
             HTTPException: http_exception_handler,
             Exception: internal_error_handler,
         },

@@ -12,12 +12,15 @@ from typing import Any
 
 import psycopg
 import pytest
+from bs4 import BeautifulSoup
 from sqlalchemy import event
+from sqlmodel import select
 
 from tests.conftest import _pg_admin_dsn, api_token, csrf_from, login
 from wg.db import Database
 from wg.demo import DEMO_PASSWORD, DEMO_SLUG
 from wg.lib.jsonbody import MAX_JSON_DEPTH, json_depth_exceeds
+from wg.models import Comment
 
 MEMBER = "haruka.sato@example.org"
 ORGANIZER = "organizer@example.org"
@@ -178,4 +181,56 @@ def test_a_read_whose_connection_drops_mid_request_is_retried(database_url, db, 
     assert failed.status_code == 500
     # ... and the next request works on a fresh connection.
     assert browser.get(G).status_code == 200
-    assert DEMO_PASSWORD  # the demo logins are what these tests use
+
+
+# --- a form left open while the session rotated ------------------------------------------------------------------
+
+def test_a_form_whose_session_rotated_comes_back_with_what_was_typed(make_client, db):
+    browser = login(make_client(), MEMBER)
+    opened = browser.get(f"{G}/r/1")
+    stale = csrf_from(opened.text)
+    # Meanwhile the member logs in again in another tab: the session id, and with it every open form's token, changes.
+    login(browser, MEMBER)
+    typed = "First line of a long comment about the alliance.\n\nSecond paragraph, 佐藤遥 agrees."
+    origin = {"origin": "http://testserver.local"}
+    refused = browser.post(f"{G}/r/1/comments", data={"body": typed, "paragraph": "2", "_csrf_token": stale},
+                           headers=origin, follow_redirects=False)
+    assert refused.status_code == 403
+    html = BeautifulSoup(refused.text, "html.parser")
+    assert html.h1.get_text(strip=True) == "Send this form again"
+    assert "nothing was saved" in html.select_one("[role=alert]").get_text()
+    form = html.select_one("form.resend-form")
+    assert form["action"] == f"{G}/r/1/comments" and form["method"] == "post"
+    assert form.select_one("textarea[name=body]").get_text() == typed
+    assert form.select_one("input[name=paragraph]")["value"] == "2"
+    fresh = form.select_one("input[name=_csrf_token]")["value"]
+    assert fresh != stale
+    assert _comment_bodies(db).count(typed) == 0
+    # Sending it again saves it, once.
+    again = browser.post(f"{G}/r/1/comments", data={"body": typed, "paragraph": "2", "_csrf_token": fresh},
+                         headers=origin, follow_redirects=False)
+    assert again.status_code == 303
+    assert _comment_bodies(db).count(typed) == 1
+
+
+def test_a_stale_login_form_never_echoes_the_password_and_a_forgery_still_gets_the_bare_403(make_client):
+    browser = make_client()
+    browser.get("/login")
+    refused = browser.post("/login", data={"email": MEMBER, "password": DEMO_PASSWORD, "_csrf_token": "stale"},
+                           headers={"origin": "http://testserver.local"})
+    assert refused.status_code == 403
+    assert DEMO_PASSWORD not in refused.text
+    form = BeautifulSoup(refused.text, "html.parser").select_one("form.resend-form")
+    assert form.select_one("input[name=password]")["type"] == "password"
+    assert not form.select_one("input[name=password]").get("value")
+    # Without an Origin (or Sec-Fetch-Site: same-origin) nothing shows the request came from this site: no form.
+    forged = browser.post("/login", data={"email": MEMBER, "password": "x", "_csrf_token": "stale"})
+    assert forged.status_code == 403 and "resend-form" not in forged.text
+    cross = browser.post("/login", data={"email": MEMBER, "password": "x", "_csrf_token": "stale"},
+                         headers={"origin": "https://evil.example"})
+    assert cross.status_code == 403 and "resend-form" not in cross.text
+
+
+def _comment_bodies(db: Database) -> list[str]:
+    with db.session() as session:
+        return list(session.exec(select(Comment.body)).all())

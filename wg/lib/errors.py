@@ -52,6 +52,19 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
     return render_error_page(request, status, exc.detail, headers=exc.headers)
 
 
+def stale_form_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    """A form whose CSRF token went stale comes back (403) with what was typed and a fresh token, to send again."""
+    from wg.features.accounts.middleware import StaleFormToken
+    from wg.lib.web import render, resend_fields
+
+    if not isinstance(exc, StaleFormToken):
+        return http_exception_handler(request, exc)
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return render(request, "errors/resend.html", {"title": "Send this form again", "message": exc.detail,
+                                                  "action": target, "fields": resend_fields(exc.fields)},
+                  status_code=403)
+
+
 def validation_exception_handler(request: Request[Any, Any, Any], exc: ValidationFailed) -> Response[Any]:
     """API bodies that fail validation answer 422 with the path of each offending field."""
     if _is_api(request):

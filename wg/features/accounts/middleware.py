@@ -150,13 +150,18 @@ async def enforce_csrf(request: Request[Any, Any, Any]) -> None:
     if not isinstance(state, AuthState):
         raise PermissionDeniedException("Missing session state.")
     given = request.headers.get("x-csrftoken")
-    if not given:
-        content_type = request.headers.get("content-type", "")
-        if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-            form = await request.form()
-            value = form.get("_csrf_token")
-            given = value if isinstance(value, str) else None
+    fields: list[tuple[str, str]] | None = None
+    content_type = request.headers.get("content-type", "")
+    if not given and content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()
+        value = form.get("_csrf_token")
+        given = value if isinstance(value, str) else None
+        fields = [(k, v) for k, v in form.multi_items() if isinstance(v, str) and k != "_csrf_token"]
     if state.new_csrf_seed or not csrf_token_valid(settings.secret_key, state.csrf_seed, state.session_id, given):
+        same_site = origin is not None or request.headers.get("sec-fetch-site") == "same-origin"
+        if fields is not None and same_site and request.headers.get("hx-request") != "true" \
+                and not request.url.path.startswith("/api/"):
+            raise StaleFormToken(fields)
         raise PermissionDeniedException("This form has expired or did not come from wg. Reload the page and try again.")
 
 
@@ -201,6 +206,16 @@ def answer_head_like_get(app: ASGIApp) -> ASGIApp:
         await app(as_get, receive, send_without_body)
 
     return head_as_get
+
+
+class StaleFormToken(PermissionDeniedException):
+    """A form from this site whose CSRF token no longer fits the session (it rotated at a login, a logout or a role
+    change while the form was open): refused, but what was typed is shown again to be sent once more."""
+
+    def __init__(self, fields: list[tuple[str, str]]) -> None:
+        super().__init__("Your session changed while this form was open, so nothing was saved. "
+                         "Check what you typed and send it again.")
+        self.fields = fields
 
 
 def set_session_cookie(response: Response[Any], settings: Settings, token: str | None) -> None:
