@@ -1,4 +1,5 @@
-# wg web app. Pango (for WeasyPrint) and Noto CJK fonts (Japanese and Korean in reports) come from Debian.
+# wg web app. Pango (for WeasyPrint), Noto CJK fonts (Japanese and Korean in reports) and Noto Color Emoji come
+# from Debian.
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -10,7 +11,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
-      fonts-noto-cjk fonts-dejavu-core postgresql-client \
+      fonts-noto-cjk fonts-noto-color-emoji fonts-dejavu-core postgresql-client \
  && rm -rf /var/lib/apt/lists/*
 
 RUN useradd --system --create-home --home-dir /home/wg wg \
