@@ -206,7 +206,9 @@ def test_backup_while_saving_restores_every_committed_revision_and_the_app_runs_
     db = Database(empty_url)
     try:
         with db.engine.connect() as conn:
-            assert fingerprint(conn).tables == manifest["tables"]
+            # Every table as the backup says, except the web sessions: a restore ends them all (members log in again).
+            assert manifest["tables"]["web_sessions"] >= 1
+            assert fingerprint(conn).tables == {**manifest["tables"], "web_sessions": 0}
         # The app runs on the restored database: log in, open the group and the recommendation being saved.
         restored_settings = load_settings({**_env(settings, empty_url), "WG_EXPORTS_DIR": str(tmp_path / "exp")})
         with db.engine.connect() as conn:
