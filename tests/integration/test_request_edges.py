@@ -179,6 +179,13 @@ def test_a_read_whose_connection_drops_mid_request_is_retried(database_url, db, 
         assert "R-1" in response.text
     assert "Database connection lost during GET" in caplog.text
     assert "Unhandled error" not in caplog.text
+    # Every pooled connection killed between two requests (a database restart): the pool's ping replaces them.
+    dbname = db.engine.url.database
+    with psycopg.connect(_pg_admin_dsn(), autocommit=True) as admin:
+        killed = admin.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                               "WHERE datname = %s AND pid <> pg_backend_pid()", (dbname,)).fetchone()
+    assert killed is not None and killed[0] >= 1
+    assert browser.get(f"{G}/r/1").status_code == 200
     # A write is not repeated: the cut POST answers 500 and is not retried behind the user's back.
     token = csrf_from(browser.get("/profile").text)
     cutter.marker = "users"
