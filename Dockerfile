@@ -1,4 +1,5 @@
-# wg web app. Pango (for WeasyPrint) and Noto CJK fonts (Japanese and Korean in reports) come from Debian.
+# wg web app. Pango (for WeasyPrint), Noto CJK fonts (Japanese and Korean in reports) and Noto Color Emoji come
+# from Debian.
 # LibreOffice Writer (no GUI) and poppler-utils paginate each DOCX export so its contents carry page numbers
 # (wg/features/report/docx_toc.py, docs/decisions.md); without them DOCX contents list headings without numbers.
 FROM python:3.11-slim-bookworm

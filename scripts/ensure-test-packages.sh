@@ -1,21 +1,41 @@
 #!/usr/bin/env bash
-# Makes sure the Debian packages the test suite needs are present: installs them when running as root,
-# otherwise names the missing ones. Under CI=true a package that is still missing is a failure.
+# Makes sure the Debian packages the test suite and the benchmarks need are present: installs them when running as
+# root, otherwise names the missing ones. Under CI=true a package that is still missing is a failure.
+# tests/unit/test_test_packages.py fails when a test or benchmark calls a program that no package below provides.
 set -euo pipefail
 
+# package -> how to tell it is installed (a program's path, or fc:<font family>)
 declare -A needs=(
   [chromium]="/usr/bin/chromium"          # browser tests (Playwright drives Debian's Chromium)
   [fonts-noto-cjk]="fc:Noto Sans CJK JP"  # Japanese and Korean glyphs in pages and reports
-  [fonts-noto-color-emoji]="fc:Noto Color Emoji"  # emoji in exported reports (never empty boxes)
-  [poppler-utils]="/usr/bin/pdffonts"     # pdffonts, pdftotext, pdftoppm read exported PDFs back
+  [fonts-noto-color-emoji]="fc:Noto Color Emoji"  # emoji in members' text, in pages and reports
+  [poppler-utils]="/usr/bin/pdffonts"     # pdffonts, pdftotext, pdftoppm, pdfinfo read exported PDFs back
   [docker-compose]="/usr/bin/docker-compose"  # validates docker-compose.yml (no engine needed)
   [libreoffice-writer-nogui]="/usr/bin/libreoffice"  # reads exported DOCX back (converted to PDF) in tests
+  [wrk]="/usr/bin/wrk"                    # HTTP load in the benchmarks (tests/unit/test_benchmarks.py runs it)
+  [pandoc]="/usr/bin/pandoc"              # the DOCX benchmark's reference converter
+  [git]="/usr/bin/git"                    # the benchmarks record the commit they measured
 )
+
+# package -> the programs tests and benchmarks call from it (read by tests/unit/test_test_packages.py)
+declare -A provides=(
+  [chromium]="chromium"
+  [poppler-utils]="pdffonts pdftotext pdftoppm pdfinfo pdfdetach pdftohtml pdfimages"
+  [docker-compose]="docker-compose"
+  [libreoffice-writer-nogui]="libreoffice soffice"
+  [wrk]="wrk"
+  [pandoc]="pandoc"
+  [git]="git"
+)
+
+# Another apt-get or dpkg (unattended upgrades, a second CI job) may hold the lock: wait for it, but not for ever.
+APT_LOCK_TIMEOUT=${APT_LOCK_TIMEOUT:-300}
 
 present() {
   local check=$1
   if [[ $check == fc:* ]]; then
-    fc-list 2>/dev/null | grep -q "${check#fc:}"
+    # Not grep -q: it stops reading early, fc-list dies of SIGPIPE, and pipefail calls the font missing.
+    fc-list 2>/dev/null | grep -F "${check#fc:}" >/dev/null
   else
     [[ -x $check ]]
   fi
@@ -33,8 +53,9 @@ fi
 if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
   echo "Installing Debian packages for the tests: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -q >/dev/null
-  apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+  apt_get=(apt-get -q -o "DPkg::Lock::Timeout=${APT_LOCK_TIMEOUT}")
+  "${apt_get[@]}" update >/dev/null
+  "${apt_get[@]}" install -y --no-install-recommends "${missing[@]}" >/dev/null
   exit 0
 fi
 

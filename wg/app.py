@@ -23,7 +23,9 @@ from wg.db import Database
 from wg.features.accounts import operations as account_ops
 from wg.features.accounts.controllers import AccountPages
 from wg.features.accounts.middleware import (
+    StaleFormToken,
     add_security_headers,
+    answer_head_like_get,
     enforce_csrf,
     refuse_unknown_hosts,
     session_middleware_factory,
@@ -45,9 +47,12 @@ from wg.lib.errors import (
     database_error_handler,
     http_exception_handler,
     internal_error_handler,
+    retry_reads_after_lost_connection,
+    stale_form_handler,
     validation_exception_handler,
 )
 from wg.lib.ids import refuse_impossible_ids
+from wg.lib.jsonbody import WgRequest
 from wg.lib.proxies import trusted_proxy_middleware_factory
 from wg.lib.web import build_jinja_env
 from wg.settings import STATIC_DIR, TEMPLATES_DIR, Settings
@@ -82,13 +87,21 @@ def _field_path(item: dict[str, Any]) -> str:
     return key or "body"
 
 
+def _field_message(item: dict[str, Any]) -> str:
+    """The message of one typed-validation error; a request without a body needs saying so in words."""
+    message = str(item.get("message") or "Invalid value")
+    if item.get("key") == "data" and message == "'data'":  # Litestar's KeyError for a missing body
+        return "A JSON body is required."
+    return message
+
+
 def _request_validation_handler(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
     if not request.url.path.startswith("/api/"):
         return http_exception_handler(request, exc)
     errors: dict[str, str] = {}
     for item in exc.extra if isinstance(exc.extra, list) else []:
         if isinstance(item, dict):
-            errors[_field_path(item)] = str(item.get("message") or "Invalid value")
+            errors[_field_path(item)] = _field_message(item)
     if not errors:
         errors["body"] = str(exc.detail)
     return validation_exception_handler(request, ValidationFailed(errors))
@@ -146,6 +159,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Litestar:
             NotAuthorizedException: _unauthorized_handler,
             ValidationException: _request_validation_handler,
             ValidationFailed: validation_exception_handler,
+            StaleFormToken: stale_form_handler,
             HTTPException: http_exception_handler,
             DBAPIError: database_error_handler,
             Exception: internal_error_handler,
@@ -154,11 +168,13 @@ def create_app(settings: Settings, db: Database | None = None) -> Litestar:
                                      render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])]),
         on_startup=[_on_startup],
         on_shutdown=[_on_shutdown],
+        request_class=WgRequest,
         debug=False,
     )
     app.state.settings = settings
     if "*" not in settings.allowed_hosts:  # every request, matched or not (Litestar's check skips unmatched paths)
         app.asgi_handler = refuse_unknown_hosts(app.asgi_handler, settings.allowed_hosts)
+    app.asgi_handler = answer_head_like_get(retry_reads_after_lost_connection(app.asgi_handler))
     app.state.db = database
     app.state.export_worker = export_worker
     app.state.jinja = build_jinja_env(str(TEMPLATES_DIR))

@@ -38,6 +38,7 @@ from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.pool import NullPool
 
 import wg
+from wg.lib.files import create_private_file
 
 FORMAT = "wg-backup"
 FORMAT_VERSION = 1
@@ -82,6 +83,7 @@ class RestoreResult:
     created_at: str
     fingerprint: Fingerprint
     seconds: float
+    sessions_ended: int = 0
 
 
 # --- what a database holds ---------------------------------------------------------------------------------------
@@ -431,6 +433,8 @@ def _restore_sqlite(database_url: str, payload: Path, manifest: dict[str, Any]) 
     with _connect(f"sqlite:///{payload}") as conn:
         if differs := _fingerprint_matches(manifest, fingerprint(conn)):
             raise BackupError(f"the database in the backup does not match its manifest: {differs}")
+    if not existed:
+        create_private_file(target)  # 0600; SQLite gives its -wal and -shm files the database file's mode
     try:
         with closing(sqlite3.connect(payload)) as src, closing(sqlite3.connect(target, timeout=30)) as dst:
             dst.execute("PRAGMA busy_timeout=30000")
@@ -504,4 +508,21 @@ def restore_backup(database_url: str, path: Path) -> RestoreResult:
         found = fingerprint(conn)
     if differs := _fingerprint_matches(manifest, found):
         raise BackupError(f"the restored database does not match the backup's manifest: {differs}")
-    return RestoreResult(backend, str(manifest["created_at"]), found, time.monotonic() - started)
+    ended = end_web_sessions(database_url)
+    return RestoreResult(backend, str(manifest["created_at"]), found, time.monotonic() - started, ended)
+
+
+def end_web_sessions(database_url: str) -> int:
+    """End every web session in the database (members log in again); the number ended.
+
+    A backup holds the sessions that were open when it was taken, including ones that have ended since (a member
+    logged out, an organizer removed someone, a session was rotated). Restored as they were, those cookies would
+    work again, so a restore ends them all.
+    """
+    try:
+        with _connect(database_url) as conn, conn.begin():
+            return int(conn.execute(text("DELETE FROM web_sessions")).rowcount or 0)
+    except Exception as exc:  # noqa: BLE001 - any database error becomes one line for the operator
+        raise BackupError(f"the backup was restored and checked, but ending its web sessions failed, so cookies "
+                          f"from before the restore may still work: {_first_line(exc)}; run wg restore again "
+                          f"into a new database") from None

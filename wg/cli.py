@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from wg.db import Database
 from wg.lib.errors import ValidationFailed
+from wg.lib.files import copy_private, write_private_bytes
 from wg.settings import Settings, SettingsError, load_settings
 
 
@@ -217,7 +218,7 @@ def cmd_export_json(settings: Settings, args: argparse.Namespace) -> None:
         raise UserError(f"cannot write {args.out}: it is a folder")
     partial = out.with_name(f".{out.name}.partial")
     try:
-        partial.write_text(text, encoding="utf-8")
+        write_private_bytes(partial, text.encode("utf-8"))
         partial.replace(out)
     except OSError as exc:
         partial.unlink(missing_ok=True)
@@ -227,7 +228,6 @@ def cmd_export_json(settings: Settings, args: argparse.Namespace) -> None:
 
 def cmd_export_report(settings: Settings, args: argparse.Namespace) -> None:
     """Compile the report as PDF or DOCX, record the export, and copy it to --out if given."""
-    import shutil
     import time
     from pathlib import Path
 
@@ -262,7 +262,7 @@ def cmd_export_report(settings: Settings, args: argparse.Namespace) -> None:
         if out.is_dir():
             out = out / Path(job.path).name
         try:
-            shutil.copyfile(job.path, out)
+            copy_private(Path(job.path), out)
         except OSError as exc:
             raise UserError(f"cannot write {args.out}: {exc.strerror or exc}") from None
         target = str(out)
@@ -303,6 +303,7 @@ def cmd_restore(settings: Settings, path: str) -> None:
           f"(counts and revision texts match the backup) in {result.seconds:.1f} s.")
     for name, count in sorted(found.tables.items()):
         print(f"  {name:<24} {count:>10,}")
+    print(f"Ended the {result.sessions_ended:,} web sessions the backup held: everyone logs in again.")
 
 
 def cmd_serve(settings: Settings, host: str, port: int, workers: int) -> None:
@@ -355,7 +356,18 @@ def run(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        return _reader_went_away()
     return 0
+
+
+def _reader_went_away() -> int:
+    """``wg export … | head`` closed the pipe early: stop quietly, as a command killed by SIGPIPE would (141)."""
+    # Python would flush stdout once more on exit and print a BrokenPipeError; point it at /dev/null instead.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 141
 
 
 def main() -> None:

@@ -11,6 +11,8 @@ from sqlalchemy import event, func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine, select
 
+from wg.lib.files import create_private_file, make_private_dir
+
 WRITE_OPTION = "wg_write"
 
 
@@ -19,7 +21,9 @@ def make_engine(database_url: str, echo: bool = False) -> Engine:
     if database_url.startswith("sqlite"):
         path = database_url.split("///", 1)[1] if "///" in database_url else ""
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            # Owner-only from the start: SQLite gives its -wal and -shm files the database file's mode.
+            make_private_dir(Path(path).parent)
+            create_private_file(Path(path))
         engine = create_engine(
             database_url,
             echo=echo,

@@ -20,6 +20,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -27,13 +28,14 @@ from litestar.testing import TestClient
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.pool import NullPool
 
-from tests.conftest import _pg_exec, _pg_url_for, login
+from tests.conftest import _pg_exec, _pg_url_for, login, post_form
 from tests.live_server import running_server
 from wg.app import create_app
 from wg.backup import fingerprint
 from wg.cli import run
 from wg.db import Database
 from wg.demo import DEMO_PASSWORD, DEMO_SLUG
+from wg.features.accounts.sessions import SESSION_COOKIE
 from wg.settings import Settings, load_settings
 
 API = f"/api/v1/groups/{DEMO_SLUG}/recommendations/1"
@@ -204,7 +206,9 @@ def test_backup_while_saving_restores_every_committed_revision_and_the_app_runs_
     db = Database(empty_url)
     try:
         with db.engine.connect() as conn:
-            assert fingerprint(conn).tables == manifest["tables"]
+            # Every table as the backup says, except the web sessions: a restore ends them all (members log in again).
+            assert manifest["tables"]["web_sessions"] >= 1
+            assert fingerprint(conn).tables == {**manifest["tables"], "web_sessions": 0}
         # The app runs on the restored database: log in, open the group and the recommendation being saved.
         restored_settings = load_settings({**_env(settings, empty_url), "WG_EXPORTS_DIR": str(tmp_path / "exp")})
         with db.engine.connect() as conn:
@@ -332,3 +336,40 @@ def test_backup_refuses_an_existing_file_and_reports_a_missing_pg_dump(
     assert err.startswith("wg: pg_dump was not found on PATH; install the PostgreSQL client programs")
     assert not target.exists()
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".never")) == []
+
+
+# --- sessions do not come back -----------------------------------------------------------------------------------
+
+def test_a_restore_ends_every_web_session(settings: Settings, database_url: str, empty_url: str, make_client: Any,
+                                          monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+                                          tmp_path: Path) -> None:
+    stays = login(make_client(), "haruka.sato@example.org")
+    leaves = login(make_client(), "kim.minjun@example.org")
+    for browser in (stays, leaves):
+        assert browser.get(f"/g/{DEMO_SLUG}", follow_redirects=False).status_code == 200
+    cookies = {"stays": stays.cookies.get(SESSION_COOKIE), "leaves": leaves.cookies.get(SESSION_COOKIE)}
+    assert all(cookies.values())
+    path = tmp_path / "with-sessions.wgbackup"
+    status, _, err = _wg_here(monkeypatch, capsys, settings, database_url, "backup", str(path))
+    assert status == 0, err
+    # After the backup, one member logs out: that cookie is dead on this server.
+    assert post_form(leaves, "/", "/logout", {}).status_code == 303  # type: ignore[attr-defined]
+    assert leaves.get(f"/g/{DEMO_SLUG}", follow_redirects=False).status_code == 303
+    status, out, err = _wg_here(monkeypatch, capsys, settings, empty_url, "restore", str(path))
+    assert status == 0, err
+    assert "web sessions the backup held: everyone logs in again." in out
+    restored = Database(empty_url)
+    try:
+        app = create_app(settings, db=restored)
+        for who, cookie in cookies.items():
+            with TestClient(app=app, base_url="http://testserver.local") as browser:
+                browser.cookies.set(SESSION_COOKIE, cookie or "")
+                page = browser.get(f"/g/{DEMO_SLUG}", follow_redirects=False)
+                assert page.status_code == 303 and page.headers["location"].startswith("/login"), who
+                assert browser.get("/api/v1/session").json()["authenticated"] is False, who
+        with TestClient(app=app, base_url="http://testserver.local") as browser:  # logging in again works
+            assert login(browser, "haruka.sato@example.org").get(f"/g/{DEMO_SLUG}").status_code == 200
+        with restored.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM web_sessions")).scalar_one() == 1
+    finally:
+        restored.dispose()

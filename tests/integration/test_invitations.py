@@ -420,3 +420,38 @@ def test_api_invitation_to_a_group_one_is_not_in_is_404(make_client, db):
     assert response.status_code == 404
     assert response.json()["status_code"] == 404
     assert count(db, Invitation, Invitation.email == NEWCOMER["email"]) == 0
+
+
+def test_accepting_while_logged_in_as_someone_else_asks_first(organizer, make_client, db):
+    path = invite(organizer)
+    browser = login(make_client(), MEMBER)  # someone else's browser, or a shared computer
+    asked = browser.get(path)
+    assert asked.status_code == 200
+    soup = page(asked)
+    assert soup.h1.get_text(strip=True) == "This invitation is for another account"
+    text = soup.select_one("main").get_text(" ", strip=True)
+    assert MEMBER in text and NEWCOMER["email"] in text
+    assert soup.select_one("input[name=password]") is None
+    users = count(db, User)
+    # Posting the form anyway (it was open before this browser logged in) switches nothing either.
+    data = {"display_name": "Ada Newcomer", "country": "KR", "time_zone": "UTC", "password": NEW_PASSWORD,
+            "password_confirm": NEW_PASSWORD, "_csrf_token": csrf_from(asked.text)}
+    refused = browser.post(path, data=data, follow_redirects=False)
+    assert refused.status_code == 409
+    assert page(refused).h1.get_text(strip=True) == "This invitation is for another account"
+    assert count(db, User) == users
+    assert browser.get("/api/v1/me").json()["email"] == MEMBER
+    # "Log out and continue" ends the member's session and comes back to the invitation, which then works.
+    switch = page(browser.get(path)).select_one("main form[action^='/logout?']")
+    assert switch["action"] == f"/logout?next={path}"
+    out = browser.post(switch["action"], data={"_csrf_token": switch.select_one("input[name=_csrf_token]")["value"]},
+                       follow_redirects=False)
+    assert out.status_code == 303 and out.headers["location"] == path
+    assert browser.get("/api/v1/session").json()["authenticated"] is False
+    assert accept(browser, path).status_code == 303
+    assert browser.get("/api/v1/me").json()["email"] == NEWCOMER["email"]
+    # The logout's destination stays on this site.
+    other = login(make_client(), MEMBER)
+    token = csrf_from(other.get("/").text)
+    away = other.post("/logout?next=https://evil.example/", data={"_csrf_token": token}, follow_redirects=False)
+    assert away.headers["location"] == "/login"

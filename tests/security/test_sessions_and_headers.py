@@ -129,7 +129,10 @@ def run_order(route: tuple[str, str]) -> tuple[int, str, str]:
     rank = next((i + 1 for i, end in enumerate(LAST) if template.endswith(end)), 0)
     if rank == 1 and method == "DELETE":
         rank = 2
-    elif rank:
+    elif rank > 1:
+        # (Was `elif rank:`, which put the role change at rank 2 beside the removal, where DELETE sorts first. It went
+        # unnoticed while the invitation form silently switched the organizer's browser to the invited account, so
+        # that neither ran as the organizer; the switch now asks first, and the removal ran before the role change.)
         rank += 1
     return rank, template, method
 

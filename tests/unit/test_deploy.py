@@ -62,3 +62,19 @@ def test_the_image_can_back_up_the_compose_database():
     assert "python:3.11-slim-bookworm" in dockerfile or "bookworm" in dockerfile
     assert "postgresql-client" in dockerfile
     assert "image: postgres:15-bookworm" in compose
+
+
+def test_the_docs_name_the_postgresql_version_the_compose_file_runs():
+    # The README once said 16 while the compose file ran 15 (to match the image's pg_dump) and reliability.md said 15.
+    import re
+
+    compose = (ROOT / "docker-compose.yml").read_text()
+    image = re.search(r"image:\s*postgres:(\d+)", compose)
+    assert image, "docker-compose.yml names no postgres image"
+    major = image.group(1)
+    readme = (ROOT / "README.md").read_text()
+    reliability = (ROOT / "docs" / "reliability.md").read_text()
+    said = re.findall(r"runs PostgreSQL (\d+)", readme)
+    assert said == [major], said
+    assert re.findall(r"`postgres:(\d+)`", reliability) == [major]
+    assert re.findall(r"Debian bookworm's, (\d+)", readme) == [major]

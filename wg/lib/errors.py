@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
 from litestar import Request, Response
 from litestar.exceptions import ClientException, HTTPException, NotFoundException, PermissionDeniedException
 from litestar.status_codes import HTTP_409_CONFLICT, HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 log = logging.getLogger("wg")
+
+RETRYABLE_METHODS = frozenset({"GET", "HEAD"})
+LOST_CONNECTION_KEY = "wg.lost_db_connection"
+RETRIED_KEY = "wg.retried"
 
 
 class ValidationFailed(Exception):
@@ -51,6 +56,19 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
             body["extra"] = exc.extra
         return Response(body, status_code=status, headers=exc.headers)
     return render_error_page(request, status, exc.detail, headers=exc.headers)
+
+
+def stale_form_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    """A form whose CSRF token went stale comes back (403) with what was typed and a fresh token, to send again."""
+    from wg.features.accounts.middleware import StaleFormToken
+    from wg.lib.web import render, resend_fields
+
+    if not isinstance(exc, StaleFormToken):
+        return http_exception_handler(request, exc)
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return render(request, "errors/resend.html", {"title": "Send this form again", "message": exc.detail,
+                                                  "action": target, "fields": resend_fields(exc.fields)},
+                  status_code=403)
 
 
 def validation_exception_handler(request: Request[Any, Any, Any], exc: ValidationFailed) -> Response[Any]:
@@ -100,10 +118,71 @@ def database_error_handler(request: Request[Any, Any, Any], exc: DBAPIError) -> 
 
 
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    """Log the error; show the user a calm 500 without internals."""
-    log.exception("Unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    """Log the error; show the user a calm 500 without internals (a read whose database connection dropped is marked
+    for one retry, see :func:`retry_reads_after_lost_connection`)."""
+    scope = cast("dict[str, Any]", request.scope)
+    if (isinstance(exc, DBAPIError) and exc.connection_invalidated and request.method in RETRYABLE_METHODS
+            and not scope.get(RETRIED_KEY)):
+        scope[LOST_CONNECTION_KEY] = True
+        log.warning("Database connection lost during %s %s; trying once more", request.method, request.url.path)
+    else:
+        log.exception("Unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     if _is_api(request):
         return Response({"status_code": 500, "detail": "Internal server error"}, status_code=500)
     from wg.lib.web import render_error_page
 
     return render_error_page(request, HTTP_500_INTERNAL_SERVER_ERROR, "Something went wrong on our side.")
+
+
+def retry_reads_after_lost_connection(app: ASGIApp) -> ASGIApp:
+    """Wrap the whole ASGI handler: a GET whose database connection dropped mid-request is run once more.
+
+    The pool pings a connection before lending it, which covers a server restarted between requests; a connection
+    cut while a request holds it (a PostgreSQL restart or failover, ``pg_terminate_backend``, a proxy's idle
+    timeout) fails that request's next query. A read changes nothing, so it is safe to repeat on a fresh connection
+    before anything was sent. Writes are never repeated: whether the first attempt committed is not known.
+    """
+
+    async def retrying(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") not in RETRYABLE_METHODS:
+            await app(scope, receive, send)
+            return
+        # The scope is changed in place (Litestar's before-send hooks hold this very dict): keep what it was.
+        mutable = cast("dict[str, Any]", scope)
+        pristine = dict(mutable)
+        state = mutable.setdefault("state", {})
+        pristine_state = dict(state)
+        swallowed = False
+
+        async def send_unless_lost(message: Message) -> None:
+            nonlocal swallowed
+            if message["type"] == "http.response.start" and mutable.get(LOST_CONNECTION_KEY):
+                swallowed = True
+            if not swallowed:
+                await send(message)
+
+        await app(scope, receive, send_unless_lost)
+        if not swallowed:
+            return
+        mutable.clear()
+        mutable.update(pristine)
+        state.clear()
+        state.update(pristine_state)
+        mutable[RETRIED_KEY] = True
+        await app(scope, _empty_body_then(receive), send)
+
+    return retrying
+
+
+def _empty_body_then(receive: Receive) -> Receive:
+    """The body of a read (empty) once more, then the server's own messages (a disconnect)."""
+    sent = False
+
+    async def replay() -> Any:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        return await receive()
+
+    return replay

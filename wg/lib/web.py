@@ -130,6 +130,24 @@ def render_error_page(
                   status_code=status_code, headers=headers)
 
 
+def resend_fields(fields: list[tuple[str, str]]) -> list[dict[str, str]]:
+    """Form fields to show again for sending once more: typed text as text boxes, short values as hidden fields,
+    passwords never (the password box comes back empty)."""
+    shown = []
+    for name, value in fields:
+        if "password" in name.lower():
+            kind = "password"
+        elif "\n" in value or len(value) > 60:
+            kind = "textarea"
+        elif " " in value.strip() or name in {"title", "display_name", "name", "body", "text", "email"}:
+            kind = "text"
+        else:
+            kind = "hidden"
+        label = name.replace("_", " ").strip().capitalize() or "Value"
+        shown.append({"name": name, "value": "" if kind == "password" else value, "kind": kind, "label": label})
+    return shown
+
+
 def safe_next(target: str | None, default: str = "/") -> str:
     """A post-login destination on this site only (no scheme, no host, no protocol-relative URL)."""
     if not target:

@@ -18,7 +18,7 @@ from wg.lib.deps import CurrentUser, DbSession, provide_user
 from wg.lib.errors import ValidationFailed, not_found
 from wg.lib.fields import SECTORS, all_time_zones
 from wg.lib.web import AnyRequest, auth_state, client_ip, current_user, render, safe_next, see_other, settings_of
-from wg.models import User
+from wg.models import Invitation, User
 from wg.policy import Actor, can_list_all_groups
 
 FormBody = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -71,14 +71,15 @@ class AccountPages(Controller):
         return response
 
     @post("/logout", sync_to_thread=True)
-    def logout(self, request: AnyRequest, db: DbSession) -> Response[Any]:
-        """End the session everywhere: the old cookie is dead even if someone kept a copy."""
+    def logout(self, request: AnyRequest, db: DbSession, next: FromQuery[str | None] = None) -> Response[Any]:
+        """End the session everywhere: the old cookie is dead even if someone kept a copy; then go to the login page
+        (or to ``next`` on this site, e.g. an invitation for another account)."""
         state = auth_state(request)
         if state.user is not None:
             record(db, "logout", actor_id=state.user.id, ip=client_ip(request))
         end_session(db, state.session_id)
         db.commit()
-        response = see_other(request, "/login")
+        response = see_other(request, safe_next(next, "/login"))
         set_session_cookie(response, settings_of(request), None)
         return response
 
@@ -135,6 +136,8 @@ class AccountPages(Controller):
         invitation = ops.find_open_invitation(db, token)
         if invitation is None:
             return render(request, "accounts/invitation_invalid.html", status_code=404)
+        if switch := _someone_else_is_logged_in(request, db, invitation, token, status_code=200):
+            return switch
         existing = ops.find_user_by_email(db, invitation.email)
         values = {"display_name": invitation.display_name, "country": invitation.country, "time_zone": "UTC"}
         return render(request, "accounts/invitation.html", {
@@ -151,6 +154,9 @@ class AccountPages(Controller):
             return render(request, "accounts/invitation_invalid.html", status_code=404)
         group = ops.group_of(db, invitation)
         current = current_user(request)
+        # A form opened before someone else logged in on this browser: never switch accounts without asking.
+        if switch := _someone_else_is_logged_in(request, db, invitation, token, status_code=409):
+            return switch
         try:
             user = ops.accept_invitation(db, invitation, data, current, client_ip(request))
         except ValidationFailed as exc:
@@ -166,6 +172,17 @@ class AccountPages(Controller):
         response = see_other(request, f"/g/{group.slug}" if group else "/")
         set_session_cookie(response, settings_of(request), session_token)
         return response
+
+
+def _someone_else_is_logged_in(request: AnyRequest, db: DbSession, invitation: Invitation, token: str,
+                               status_code: int) -> Response[Any] | None:
+    """The page that asks first when the browser is logged in as another account than the invited one (accepting
+    would log that account out), or None when it is not."""
+    user = current_user(request)
+    if user is None or user.email == invitation.email:
+        return None
+    return render(request, "accounts/invitation_switch.html", {
+        "invitation": invitation, "group": ops.group_of(db, invitation), "token": token}, status_code=status_code)
 
 
 def _profile_values(user: User) -> dict[str, Any]:

@@ -4,7 +4,7 @@ before handlers."""
 from __future__ import annotations
 
 from http.cookies import SimpleCookie
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import anyio
@@ -141,24 +141,81 @@ async def enforce_csrf(request: Request[Any, Any, Any]) -> None:
         return
     settings: Settings = request.app.state.settings
     origin = request.headers.get("origin")
-    if origin is not None:
-        host = request.headers.get("host", "")
-        if origin == "null" or urlsplit(origin).netloc != host:
-            raise PermissionDeniedException("Cross-site request refused.")
+    if origin is not None and not origin_is_this_site(origin, request.headers.get("host", ""), request.url.scheme,
+                                                      settings.base_url):
+        raise PermissionDeniedException("Cross-site request refused.")
     if request.headers.get("sec-fetch-site") == "cross-site":
         raise PermissionDeniedException("Cross-site request refused.")
     state = request.scope.get("state", {}).get("auth")
     if not isinstance(state, AuthState):
         raise PermissionDeniedException("Missing session state.")
     given = request.headers.get("x-csrftoken")
-    if not given:
-        content_type = request.headers.get("content-type", "")
-        if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-            form = await request.form()
-            value = form.get("_csrf_token")
-            given = value if isinstance(value, str) else None
+    fields: list[tuple[str, str]] | None = None
+    content_type = request.headers.get("content-type", "")
+    if not given and content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()
+        value = form.get("_csrf_token")
+        given = value if isinstance(value, str) else None
+        fields = [(k, v) for k, v in form.multi_items() if isinstance(v, str) and k != "_csrf_token"]
     if state.new_csrf_seed or not csrf_token_valid(settings.secret_key, state.csrf_seed, state.session_id, given):
+        same_site = origin is not None or request.headers.get("sec-fetch-site") == "same-origin"
+        if fields is not None and same_site and request.headers.get("hx-request") != "true" \
+                and not request.url.path.startswith("/api/"):
+            raise StaleFormToken(fields)
         raise PermissionDeniedException("This form has expired or did not come from wg. Reload the page and try again.")
+
+
+def origin_is_this_site(origin: str, host: str, scheme: str, base_url: str) -> bool:
+    """Whether an ``Origin`` header names this site: the same host and port, and the scheme the request came in by.
+
+    Behind a TLS-terminating proxy the app sees plain http while browsers send ``https://`` origins: the scheme of
+    ``WG_BASE_URL`` is accepted too when it names the same host, since that is the address members use.
+    """
+    if origin == "null":
+        return False
+    parts = urlsplit(origin)
+    if parts.netloc != host or not host:
+        return False
+    schemes = {scheme}
+    base = urlsplit(base_url)
+    if base.netloc == host and base.scheme in {"http", "https"}:
+        schemes.add(base.scheme)
+    return parts.scheme in schemes
+
+
+def answer_head_like_get(app: ASGIApp) -> ASGIApp:
+    """Wrap the whole ASGI handler: HEAD is answered as GET would be, with the same headers and no body.
+
+    Litestar routes HEAD only to handlers declared for it, so every page answered 405; the static files router
+    answers HEAD itself and is left alone.
+    """
+
+    async def head_as_get(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") != "HEAD" or scope["path"].startswith("/static/"):
+            await app(scope, receive, send)
+            return
+
+        async def send_without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        as_get = cast("Scope", {**scope, "method": "GET"})  # a copy: the server still knows it answers a HEAD
+        await app(as_get, receive, send_without_body)
+
+    return head_as_get
+
+
+class StaleFormToken(PermissionDeniedException):
+    """A form from this site whose CSRF token no longer fits the session (it rotated at a login, a logout or a role
+    change while the form was open): refused, but what was typed is shown again to be sent once more."""
+
+    def __init__(self, fields: list[tuple[str, str]]) -> None:
+        super().__init__("Your session changed while this form was open, so nothing was saved. "
+                         "Check what you typed and send it again.")
+        self.fields = fields
 
 
 def set_session_cookie(response: Response[Any], settings: Settings, token: str | None) -> None:

@@ -37,6 +37,7 @@ from wg.features.report.docx_toc import fill_toc_page_numbers
 from wg.features.report.loader import load_snapshot
 from wg.features.report.sandbox import RenderFailed, render_pdf_sandboxed
 from wg.features.report.snapshot import Profile, ReportSnapshot
+from wg.lib.files import make_private_dir, write_private_bytes
 from wg.models import Export, WorkingGroup, utcnow
 from wg.settings import PROJECT_ROOT
 
@@ -134,15 +135,8 @@ def write_file(exports_dir: Path, snapshot: ReportSnapshot, fmt: str, data: byte
     target = folder / file_name(snapshot, fmt)
     tmp = folder / f"{target.name}{TMP_MARK}{job_id}-{os.getpid()}"
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        make_private_dir(folder)
+        write_private_bytes(tmp, data, sync=True)
         os.replace(tmp, target)
     except OSError as error:
         with contextlib.suppress(OSError):
