@@ -15,6 +15,7 @@ declare -A needs=(
   [wrk]="/usr/bin/wrk"                    # HTTP load in the benchmarks (tests/unit/test_benchmarks.py runs it)
   [pandoc]="/usr/bin/pandoc"              # the DOCX benchmark's reference converter
   [git]="/usr/bin/git"                    # the benchmarks record the commit they measured
+  [mount]="/usr/bin/mount"                # a small tmpfs stands in for a full exports volume (test_export_jobs.py)
 )
 
 # package -> the programs tests and benchmarks call from it (read by tests/unit/test_test_packages.py)
@@ -26,6 +27,7 @@ declare -A provides=(
   [wrk]="wrk"
   [pandoc]="pandoc"
   [git]="git"
+  [mount]="mount umount"
 )
 
 # Another apt-get or dpkg (unattended upgrades, a second CI job) may hold the lock: wait for it, but not for ever.

@@ -121,6 +121,8 @@ EXPECTED: dict[tuple[str, str], set[Pair]] = {
     ("POST", G + "/r/{number:int}/submit"): one_of(303, 403),  # the second finds it submitted already
     ("POST", G + "/r/{number:int}/decision"): one_of(303, 403),  # … nothing left to decide
     ("POST", G + "/r/{number:int}/position"): both(303),  # the second records the same position again
+    ("POST", G + "/r/{number:int}/reopen-request"): both(303),  # two requests to reopen: both reach the chairs
+    ("POST", G + "/r/{number:int}/reopen"): one_of(303, 409),  # the second finds it in review already
     ("POST", G + "/sections/{section_id:int}/approve"): one_of(303, 403),  # … already approved as it stands
     ("POST", G + "/exports"): both(303),
     ("POST", G + "/report/settings"): both(303),
@@ -147,6 +149,8 @@ EXPECTED: dict[tuple[str, str], set[Pair]] = {
     ("POST", A + "/recommendations/{number:int}/submit"): one_of(200, 403),
     ("POST", A + "/recommendations/{number:int}/decisions"): one_of(200, 403),
     ("PUT", A + "/recommendations/{number:int}/positions/me"): both(200),
+    ("POST", A + "/recommendations/{number:int}/reopen-requests"): both(202),
+    ("POST", A + "/recommendations/{number:int}/reopen"): one_of(200, 409),
     ("POST", A + "/sections/{section_id:int}/approve"): one_of(200, 403),
 }
 # Sent as someone other than the first role the table lets through.
