@@ -90,6 +90,7 @@ class CleanImage:
     data: bytes
     width_px: int
     height_px: int
+    png_fallback: bytes | None = None  # an SVG drawn as PNG (wg.lib.svg_raster.with_png_fallback), for the DOCX
 
 
 def clean_logo(data: bytes) -> CleanImage:
