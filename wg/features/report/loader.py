@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+import re
 from dataclasses import dataclass, replace
 
 from sqlalchemy import tuple_
@@ -36,6 +37,7 @@ from wg.lib.svg_raster import RasterFailed, svg_to_png
 from wg.models import ReportLogo, ReportSettings, Revision, Role, User, WorkingGroup
 
 log = logging.getLogger(__name__)
+_REC_KEY = re.compile(r"(?<![\w.-])R-([0-9]{1,9})(?![\w-])")  # an R-key as messages and the audit log write it
 
 _LANG = {"JP": "ja", "KR": "ko", "KP": "ko", "CN": "zh", "TW": "zh"}
 DEFAULT_ADVISERS_HEADING = "Advisers"
@@ -177,6 +179,16 @@ class ReportNumbers:
 
     recs: dict[int, str]
     chapters: dict[int, int]
+
+    def rec(self, number: int) -> str | None:
+        """The report number of recommendation R-``number`` ("2.4"), or None if the public report leaves it out."""
+        return self.recs.get(number)
+
+    def name(self, text: str) -> str:
+        """``text`` (a stored notification or audit value) with each R-key that has a report number shown as the
+        pages name items: "R-7" → "2.4 (R-7)". Keys without a number (not in the public report) stay as they are."""
+        return _REC_KEY.sub(lambda m: f"{self.recs[int(m.group(1))]} ({m.group(0)})"
+                            if int(m.group(1)) in self.recs else m.group(0), text)
 
 
 def report_numbers(db: Session, group: WorkingGroup, board: ReviewBoard | None = None) -> ReportNumbers:
