@@ -7,7 +7,7 @@ declare -A needs=(
   [chromium]="/usr/bin/chromium"          # browser tests (Playwright drives Debian's Chromium)
   [fonts-noto-cjk]="fc:Noto Sans CJK JP"  # Japanese and Korean glyphs in pages and reports
   [fonts-noto-color-emoji]="fc:Noto Color Emoji"  # emoji in exported reports (never empty boxes)
-  [poppler-utils]="/usr/bin/pdffonts"     # pdffonts, pdftotext, pdftoppm read exported PDFs back
+  [poppler-utils]="/usr/bin/pdffonts"     # pdffonts, pdftotext, pdftoppm read exported PDFs back; pdftocairo draws SVG logos
   [docker-compose]="/usr/bin/docker-compose"  # validates docker-compose.yml (no engine needed)
   [libreoffice-writer-nogui]="/usr/bin/libreoffice"  # reads exported DOCX back (converted to PDF) in tests
 )
