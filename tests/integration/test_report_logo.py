@@ -23,8 +23,9 @@ from PIL import Image
 from sqlmodel import select
 
 from tests.conftest import csrf_from, login
+from wg.features.report.docx import render_docx
 from wg.features.report.exports import render
-from wg.features.report.loader import load_snapshot
+from wg.features.report.loader import load_snapshot, with_logo_png
 from wg.models import ReportLogo, ReportSettings, WorkingGroup
 
 SETTINGS = "/g/trilateral/report/settings"
@@ -242,3 +243,31 @@ def test_svg_logo_is_drawn_as_png_and_shown_on_the_docx_cover(client, tmp_path):
     assert on_cover, listing
     width, height = int(on_cover[0][3]), int(on_cover[0][4])  # LibreOffice resamples to 300 dpi: 60 mm wide
     assert width > 600 and abs(width / height - 3) < 0.05, listing
+
+
+def test_an_svg_logo_stored_without_its_png_is_drawn_for_the_docx_and_stored_on_the_next_save(client):
+    """Logos stored before revision 0012 have no PNG: a DOCX render draws one (not stored); saving the front matter
+    stores it."""
+    login(client, "organizer@example.org")
+    assert _post(client, _form(client), "logo.svg", GOOD_SVG, "image/svg+xml").status_code == 303
+    with client.app.state.db.transaction() as s:
+        logo = s.exec(select(ReportLogo)).one()
+        logo.png_fallback = None  # as a logo stored before revision 0012
+        s.add(logo)
+    with client.app.state.db.session() as s:
+        group = s.exec(select(WorkingGroup).where(WorkingGroup.slug == "trilateral")).one()
+        snapshot = load_snapshot(s, group, "public")
+    assert snapshot.front.logo is not None and snapshot.front.logo.png_base64 == ""
+    drawn = with_logo_png(snapshot)
+    assert drawn.front.logo is not None and drawn.front.logo.png_base64
+    with zipfile.ZipFile(io.BytesIO(render_docx(drawn))) as z:
+        media = [z.read(n) for n in z.namelist() if n.startswith("word/media/")]
+    assert base64.b64decode(drawn.front.logo.png_base64) in media
+    with zipfile.ZipFile(io.BytesIO(render_docx(snapshot))) as z:  # no drawing: no picture (python-docx cannot)
+        assert not [n for n in z.namelist() if n.startswith("word/media/")]
+    assert _stored(client)[1].png_fallback is None  # drawing for a render stores nothing
+    assert _post(client, _form(client, foreword="Saved again.")).status_code == 303
+    stored = _stored(client)[1]
+    assert stored is not None and stored.png_fallback
+    with Image.open(io.BytesIO(stored.png_fallback)) as image:
+        assert image.size == (1200, 400)
