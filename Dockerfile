@@ -2,6 +2,7 @@
 # from Debian.
 # LibreOffice Writer (no GUI) and poppler-utils paginate each DOCX export so its contents carry page numbers
 # (wg/features/report/docx_toc.py, docs/decisions.md); without them DOCX contents list headings without numbers.
+# poppler-utils' pdftocairo also draws an SVG logo as the PNG the DOCX cover shows (wg/lib/svg_raster.py).
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

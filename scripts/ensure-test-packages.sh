@@ -9,7 +9,7 @@ declare -A needs=(
   [chromium]="/usr/bin/chromium"          # browser tests (Playwright drives Debian's Chromium)
   [fonts-noto-cjk]="fc:Noto Sans CJK JP"  # Japanese and Korean glyphs in pages and reports
   [fonts-noto-color-emoji]="fc:Noto Color Emoji"  # emoji in members' text, in pages and reports
-  [poppler-utils]="/usr/bin/pdffonts"     # pdffonts, pdftotext, pdftoppm, pdfinfo read exported PDFs back
+  [poppler-utils]="/usr/bin/pdffonts"     # pdffonts, pdftotext, pdftoppm, pdfinfo read PDFs back; pdftocairo draws SVG logos
   [docker-compose]="/usr/bin/docker-compose"  # validates docker-compose.yml (no engine needed)
   [libreoffice-writer-nogui]="/usr/bin/libreoffice"  # reads exported DOCX back (converted to PDF) in tests
   [wrk]="/usr/bin/wrk"                    # HTTP load in the benchmarks (tests/unit/test_benchmarks.py runs it)
@@ -21,7 +21,7 @@ declare -A needs=(
 # package -> the programs tests and benchmarks call from it (read by tests/unit/test_test_packages.py)
 declare -A provides=(
   [chromium]="chromium"
-  [poppler-utils]="pdffonts pdftotext pdftoppm pdfinfo pdfdetach pdftohtml pdfimages"
+  [poppler-utils]="pdffonts pdftotext pdftoppm pdfinfo pdfdetach pdftohtml pdfimages pdftocairo"
   [docker-compose]="docker-compose"
   [libreoffice-writer-nogui]="libreoffice soffice"
   [wrk]="wrk"

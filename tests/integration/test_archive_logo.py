@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import base64
 import copy
+import io
 import json
 from typing import Any
 
 import pytest
+from PIL import Image
 from sqlmodel import select
 
 from tests.integration.test_report_logo import GOOD_SVG, HOSTILE_SVGS, bomb_png, png_bytes
@@ -66,7 +68,15 @@ def test_logo_and_back_matter_round_trip(db, logo):
         import_archive(s, json.loads(json.dumps(first)), slug="with-logo")
     second = _export(db, "with-logo")
     assert _comparable(second) == _comparable(first)
-    assert _logo_row(db, "with-logo").data == _logo_row(db, DEMO_SLUG).data
+    imported = _logo_row(db, "with-logo")
+    assert imported.data == _logo_row(db, DEMO_SLUG).data
+    assert "png_fallback" not in report["logo"]  # derived, never carried by (or trusted from) an archive
+    if imported.media_type == "image/svg+xml":  # the importer draws an SVG as the PNG the DOCX shows
+        assert imported.png_fallback is not None
+        with Image.open(io.BytesIO(imported.png_fallback)) as drawing:
+            assert drawing.format == "PNG" and drawing.size == (1200, 400)
+    else:
+        assert imported.png_fallback is None
 
 
 def test_version_1_documents_are_still_read_and_may_not_carry_version_2_fields(db):

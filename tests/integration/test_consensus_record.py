@@ -9,6 +9,7 @@ outcome under every recommendation. Through the API and the forms, on SQLite and
 
 from __future__ import annotations
 
+import io
 import re
 import subprocess
 import time
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bs4 import BeautifulSoup
+from docx import Document
 from sqlalchemy import func
 from sqlmodel import col, select
 
@@ -145,9 +147,9 @@ def test_position_change_after_approval_goes_through_reopening(api, make_client,
         assert reopen.note == "Haruka Sato must record an objection." and reopen.deadline is not None
 
 
-def _export_pdf(client: Any, tmp_path: Path) -> str:
-    """Export the public PDF through the exports page and read it back with pdftotext."""
-    response = post(client, f"{G}/exports", f"{G}/exports", {"profile": "public", "format": "pdf"})
+def _export(client: Any, fmt: str) -> bytes:
+    """Export the public report in ``fmt`` through the exports page and download the file."""
+    response = post(client, f"{G}/exports", f"{G}/exports", {"profile": "public", "format": fmt})
     assert response.status_code == 303
     job_id = int(response.headers["location"].split("started=")[1])
     deadline = time.monotonic() + 120
@@ -156,10 +158,15 @@ def _export_pdf(client: Any, tmp_path: Path) -> str:
         if soup.select_one("#export-list[hx-trigger]") is None:
             break
         time.sleep(0.3)
-    pdf = client.get(f"{G}/exports/{job_id}/file")
-    assert pdf.status_code == 200, pdf.text[:300]
+    file = client.get(f"{G}/exports/{job_id}/file")
+    assert file.status_code == 200, file.text[:300]
+    return file.content
+
+
+def _export_pdf(client: Any, tmp_path: Path) -> str:
+    """Export the public PDF through the exports page and read it back with pdftotext."""
     path = tmp_path / "final.pdf"
-    path.write_bytes(pdf.content)
+    path.write_bytes(_export(client, "pdf"))
     return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
                           check=True).stdout
 
@@ -215,5 +222,17 @@ def test_finalising_names_each_item_without_an_outcome_and_the_final_report_prin
                 for line in pdf_text.splitlines() if "Outcome:" in line]
     assert outcomes == ["Consensus", "Consensus with reservations", "Consensus", "Consensus"], outcomes
     assert "Not yet decided" not in pdf_text
+    with db.session() as s:
+        assert s.exec(select(Export.status).order_by(col(Export.id).desc())).first() == "done"
+
+    # The final public DOCX, read back with python-docx, prints the same outcomes, one under each recommendation.
+    docx = Document(io.BytesIO(_export(organizer, "docx")))
+    styles = [(p.style.name if p.style is not None else "", " ".join(p.text.split())) for p in docx.paragraphs]
+    docx_outcomes = [t.removeprefix("Outcome:").strip() for name, t in styles if name == "Recommendation Outcome"]
+    assert docx_outcomes == outcomes, styles
+    headings = [t for name, t in styles if name == "Heading 2"]
+    assert len([h for h in headings if re.match(r"^Recommendation \d+\.\d+", h)]) == len(outcomes), headings
+    docx_text = "\n".join(t for _, t in styles)
+    assert "DRAFT" not in docx_text and "Not yet decided" not in docx_text
     with db.session() as s:
         assert s.exec(select(Export.status).order_by(col(Export.id).desc())).first() == "done"

@@ -7,15 +7,25 @@ from __future__ import annotations
 
 import base64
 import io
+import os
+import shutil
 import struct
+import subprocess
+import zipfile
 import zlib
+from pathlib import Path
 
+import pytest
 from bs4 import BeautifulSoup
+from docx import Document
+from docx.oxml.ns import qn
 from PIL import Image
 from sqlmodel import select
 
 from tests.conftest import csrf_from, login
-from wg.features.report.loader import load_snapshot
+from wg.features.report.docx import render_docx
+from wg.features.report.exports import render
+from wg.features.report.loader import load_snapshot, with_logo_png
 from wg.models import ReportLogo, ReportSettings, WorkingGroup
 
 SETTINGS = "/g/trilateral/report/settings"
@@ -179,3 +189,85 @@ def test_members_cannot_upload_a_logo(client):
     assert response.status_code == 403
     assert "Only organizers edit the front matter" in response.text
     assert _stored(client)[1] is None
+
+
+def _libreoffice_pdf(docx: bytes, folder: Path) -> Path:
+    """LibreOffice's rendering of ``docx`` as a PDF (its own profile folder, like any reader's)."""
+    office = shutil.which("soffice") or shutil.which("libreoffice")
+    if not office or not shutil.which("pdfimages"):
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("LibreOffice and poppler-utils must be installed (scripts/ensure-test-packages.sh)")
+        pytest.skip("LibreOffice or poppler-utils is not installed")
+    (folder / "report.docx").write_bytes(docx)
+    subprocess.run([office, "--headless", f"-env:UserInstallation={(folder / 'lo-profile').as_uri()}",
+                    "--convert-to", "pdf", "--outdir", str(folder), str(folder / "report.docx")],
+                   check=True, capture_output=True, timeout=180)
+    return folder / "report.pdf"
+
+
+def test_svg_logo_is_drawn_as_png_and_shown_on_the_docx_cover(client, tmp_path):
+    """python-docx cannot place an SVG and LibreOffice shows only a picture's PNG: the upload keeps a PNG drawing of
+    the SVG, and the DOCX cover shows it (with the SVG attached for Word)."""
+    login(client, "organizer@example.org")
+    assert _post(client, _form(client), "logo.svg", GOOD_SVG, "image/svg+xml").status_code == 303
+    _, logo = _stored(client)
+    assert logo is not None and logo.media_type == "image/svg+xml" and logo.png_fallback
+    with Image.open(io.BytesIO(logo.png_fallback)) as drawing:
+        assert drawing.format == "PNG" and drawing.size == (1200, 400)  # the SVG's 3:1, 1200 px on its long side
+        assert drawing.convert("RGB").getpixel((20, 20)) == (0x12, 0x34, 0x56)  # the SVG's navy rectangle
+    with client.app.state.db.session() as s:
+        group = s.exec(select(WorkingGroup).where(WorkingGroup.slug == "trilateral")).one()
+        snapshot = load_snapshot(s, group, "public")
+    assert snapshot.front.logo is not None and base64.b64decode(snapshot.front.logo.png_base64) == logo.png_fallback
+    docx = render(snapshot, "docx")
+
+    with zipfile.ZipFile(io.BytesIO(docx)) as z:
+        media = {name: z.read(name) for name in z.namelist() if name.startswith("word/media/")}
+        document_xml = z.read("word/document.xml").decode()
+        rels = z.read("word/_rels/document.xml.rels").decode()
+    pngs = [name for name, data in media.items() if data == logo.png_fallback]
+    svgs = [name for name, data in media.items() if data == logo.data]
+    assert len(pngs) == 1 and len(svgs) == 1 and svgs[0].endswith(".svg"), sorted(media)
+    assert "asvg:svgBlip" in document_xml and Path(svgs[0]).name in rels
+    # python-docx reads the cover's picture back: the first paragraph with a picture holds the PNG.
+    document = Document(io.BytesIO(docx))
+    blips = document.element.body.findall(".//" + qn("a:blip"))
+    assert len(blips) == 1
+    assert document.part.related_parts[blips[0].get(qn("r:embed"))].blob == logo.png_fallback
+
+    # LibreOffice's rendering: an image on page 1 (the cover), about the logo's 3:1 shape.
+    pdf = _libreoffice_pdf(docx, tmp_path)
+    listing = subprocess.run(["pdfimages", "-list", str(pdf)], check=True, capture_output=True, text=True).stdout
+    rows = [line.split() for line in listing.splitlines()[2:]]
+    on_cover = [row for row in rows if row[0] == "1" and row[2] == "image"]
+    assert on_cover, listing
+    width, height = int(on_cover[0][3]), int(on_cover[0][4])  # LibreOffice resamples to 300 dpi: 60 mm wide
+    assert width > 600 and abs(width / height - 3) < 0.05, listing
+
+
+def test_an_svg_logo_stored_without_its_png_is_drawn_for_the_docx_and_stored_on_the_next_save(client):
+    """Logos stored before revision 0012 have no PNG: a DOCX render draws one (not stored); saving the front matter
+    stores it."""
+    login(client, "organizer@example.org")
+    assert _post(client, _form(client), "logo.svg", GOOD_SVG, "image/svg+xml").status_code == 303
+    with client.app.state.db.transaction() as s:
+        logo = s.exec(select(ReportLogo)).one()
+        logo.png_fallback = None  # as a logo stored before revision 0012
+        s.add(logo)
+    with client.app.state.db.session() as s:
+        group = s.exec(select(WorkingGroup).where(WorkingGroup.slug == "trilateral")).one()
+        snapshot = load_snapshot(s, group, "public")
+    assert snapshot.front.logo is not None and snapshot.front.logo.png_base64 == ""
+    drawn = with_logo_png(snapshot)
+    assert drawn.front.logo is not None and drawn.front.logo.png_base64
+    with zipfile.ZipFile(io.BytesIO(render_docx(drawn))) as z:
+        media = [z.read(n) for n in z.namelist() if n.startswith("word/media/")]
+    assert base64.b64decode(drawn.front.logo.png_base64) in media
+    with zipfile.ZipFile(io.BytesIO(render_docx(snapshot))) as z:  # no drawing: no picture (python-docx cannot)
+        assert not [n for n in z.namelist() if n.startswith("word/media/")]
+    assert _stored(client)[1].png_fallback is None  # drawing for a render stores nothing
+    assert _post(client, _form(client, foreword="Saved again.")).status_code == 303
+    stored = _stored(client)[1]
+    assert stored is not None and stored.png_fallback
+    with Image.open(io.BytesIO(stored.png_fallback)) as image:
+        assert image.size == (1200, 400)

@@ -21,6 +21,7 @@ import re
 import struct
 import warnings
 import xml.etree.ElementTree as ET  # nosec B405 - only builds and serialises the cleaned tree; parsing is defusedxml
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,6 +91,7 @@ class CleanImage:
     data: bytes
     width_px: int
     height_px: int
+    png_fallback: bytes | None = None  # an SVG drawn as PNG (wg.lib.svg_raster.with_png_fallback), for the DOCX
 
 
 def clean_logo(data: bytes) -> CleanImage:
@@ -123,6 +125,7 @@ def _clean_png(data: bytes) -> CleanImage:
         raise ImageRejected("The PNG is damaged (it has no image header).")
     width, height = struct.unpack(">II", data[16:24])
     _check_size(width, height)
+    _check_chunks(data)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -140,6 +143,24 @@ def _clean_png(data: bytes) -> CleanImage:
     out = io.BytesIO()
     frame.save(out, format="PNG", optimize=False, compress_level=9)
     return CleanImage(PNG, out.getvalue(), width, height)
+
+
+def _check_chunks(data: bytes) -> None:
+    """Every chunk whole, with its checksum, up to IEND. Pillow cannot be relied on for this: WeasyPrint sets
+    ``ImageFile.LOAD_TRUNCATED_IMAGES`` for the whole process when imported, and then a cut-short PNG decodes."""
+    offset = len(_PNG_SIGNATURE)
+    while True:
+        if offset + 12 > len(data):
+            raise ImageRejected("The PNG could not be read (it is cut short): it is damaged or not a PNG.")
+        (length,), kind = struct.unpack(">I", data[offset:offset + 4]), data[offset + 4:offset + 8]
+        end = offset + 8 + length
+        if end + 4 > len(data):
+            raise ImageRejected("The PNG could not be read (it is cut short): it is damaged or not a PNG.")
+        if zlib.crc32(data[offset + 4:end]) & 0xFFFFFFFF != struct.unpack(">I", data[end:end + 4])[0]:
+            raise ImageRejected("The PNG could not be read (a chunk fails its checksum): it is damaged.")
+        if kind == b"IEND":
+            return
+        offset = end + 4
 
 
 def _flatten_mode(image: Image.Image) -> Image.Image:

@@ -23,6 +23,7 @@ from wg.features.drafting.targets import (
 )
 from wg.features.drafting.textdiff import word_diff
 from wg.features.groups.context import GroupContext
+from wg.features.report.loader import ReportNumbers, report_numbers
 from wg.lib.deps import DbSession, Group, provide_group, provide_user
 from wg.lib.errors import not_found
 from wg.lib.ids import DbInt, fits_db_int
@@ -62,6 +63,7 @@ class RecommendationSummary:
     title: str
     target: str
     rev_no: int
+    report_number: str | None = None  # "2.4": its number in the report now; None if the public report leaves it out
 
 
 @dataclass
@@ -85,6 +87,7 @@ class RecommendationOut:
     position: int
     withdrawn: bool
     current: RevisionOut
+    report_number: str | None = None  # "2.4": its number in the report now; None if the public report leaves it out
 
 
 @dataclass
@@ -233,9 +236,10 @@ def revision_out(rev: Revision, author: User | None = None) -> RevisionOut:
                        text=rev.text, rationale=rev.rationale, target=rev.target, note=rev.note)
 
 
-def _rec_out(rec: Recommendation, head: Revision) -> RecommendationOut:
+def _rec_out(rec: Recommendation, head: Revision, numbers: ReportNumbers) -> RecommendationOut:
     return RecommendationOut(key=rec.key, number=rec.number, section_id=rec.section_id, position=rec.position,
-                             withdrawn=rec.withdrawn_at is not None, current=revision_out(head))
+                             withdrawn=rec.withdrawn_at is not None, current=revision_out(head),
+                             report_number=numbers.rec(rec.number))
 
 
 def _comment_out(node: CommentNode) -> CommentOut:
@@ -246,13 +250,15 @@ def _comment_out(node: CommentNode) -> CommentOut:
 
 
 def _sections(db: Session, ctx: GroupContext) -> list[SectionOut]:
+    numbers = report_numbers(db, ctx.group)
     return [
         SectionOut(id=v.section.id or 0, position=v.section.position, subgroup_id=v.section.subgroup_id,
                    current=revision_out(v.head),
                    recommendations=[RecommendationSummary(
                        key=r.recommendation.key, number=r.recommendation.number, section_id=r.recommendation.section_id,
                        position=r.recommendation.position, withdrawn=r.recommendation.withdrawn_at is not None,
-                       title=r.head.title, target=r.head.target, rev_no=r.head.rev_no) for r in v.recommendations])
+                       title=r.head.title, target=r.head.target, rev_no=r.head.rev_no,
+                       report_number=numbers.rec(r.recommendation.number)) for r in v.recommendations])
         for v in report_outline(db, ctx.group_id)
     ]
 
@@ -288,7 +294,7 @@ def _current_rec(db: Session, ctx: GroupContext, number: int) -> RecommendationO
     target = recommendation_target(db, ctx, number)
     head = head_revision(db, target)
     assert target.recommendation is not None and head is not None
-    return _rec_out(target.recommendation, head)
+    return _rec_out(target.recommendation, head, report_numbers(db, ctx.group))
 
 
 class DraftingApi(Controller):
@@ -334,7 +340,7 @@ class DraftingApi(Controller):
         db.commit()
         head = head_revision(db, recommendation_target(db, ctx, rec.number))
         assert head is not None
-        return _rec_out(rec, head)
+        return _rec_out(rec, head, report_numbers(db, ctx.group))
 
     @get("/recommendations/{number:int}", sync_to_thread=True, responses=READ)
     def get_recommendation(self, db: DbSession, ctx: Group, number: FromPath[int]) -> RecommendationOut:

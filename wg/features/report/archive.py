@@ -30,6 +30,7 @@ from wg.features.review.operations import MAX_POSITION_TEXT
 from wg.lib.errors import ValidationFailed
 from wg.lib.fields import check_country, check_email, check_role, check_slug, normalise_email
 from wg.lib.images import MAX_IMAGE_BYTES, PNG, SVG, CleanImage, ImageRejected, clean_logo
+from wg.lib.svg_raster import with_png_fallback
 from wg.models import (
     AttributionMode,
     Comment,
@@ -763,7 +764,7 @@ class _Checker:
             r.fail(_at(path, "data_base64"), "Expected the image's bytes in standard base64.")
             return None
         try:
-            image = clean_logo(data)
+            image = with_png_fallback(clean_logo(data))
         except ImageRejected as problem:
             r.fail(_at(path, "data_base64"), str(problem))
             return None
@@ -1179,6 +1180,7 @@ def restore_archive(db: Session, doc: ArchiveDoc, slug: str | None = None) -> Im
         if rep.logo is not None:
             db.add(ReportLogo(group_id=gid, media_type=rep.logo.media_type, data=rep.logo.data,
                               width_px=rep.logo.width_px, height_px=rep.logo.height_px,
+                              png_fallback=rep.logo.png_fallback,
                               sha256=hashlib.sha256(rep.logo.data).hexdigest()))
     for m in doc.members:
         db.add(Membership(group_id=gid, user_id=uid(m.person.email) or 0, role=m.role,

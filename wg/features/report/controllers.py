@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 from pathlib import Path
 from typing import Annotated, Any
@@ -25,7 +26,8 @@ from wg.features.review.queries import review_board
 from wg.lib.deps import DbSession, Group, provide_group, provide_user
 from wg.lib.errors import NotAllowed, not_found
 from wg.lib.fields import check_optional, check_required, clean_line, strip_controls
-from wg.lib.images import MAX_IMAGE_BYTES, CleanImage, ImageRejected, clean_logo
+from wg.lib.images import MAX_IMAGE_BYTES, SVG, CleanImage, ImageRejected, clean_logo
+from wg.lib.svg_raster import with_png_fallback
 from wg.lib.web import AnyRequest, client_ip, is_htmx, render, see_other, settings_of
 from wg.models import Export, ReportLogo, User, WorkingGroup, utcnow
 from wg.policy import can_edit_front_matter, can_export, can_finalise_report, can_view_exports
@@ -168,7 +170,7 @@ class ReportPages(Controller):
         if isinstance(upload, UploadFile) and (upload.filename or "").strip():
             raw = upload.file.read(MAX_IMAGE_BYTES + 1)
             try:
-                new_logo = clean_logo(raw)
+                new_logo = with_png_fallback(clean_logo(raw))
             except ImageRejected as problem:
                 errors["logo"] = f"{problem} The rest of the form is kept: choose the logo again."
         if errors:
@@ -185,10 +187,17 @@ class ReportPages(Controller):
             logo = logo or ReportLogo(group_id=ctx.group_id, media_type=new_logo.media_type, data=b"")
             logo.media_type, logo.data = new_logo.media_type, new_logo.data
             logo.width_px, logo.height_px = new_logo.width_px, new_logo.height_px
+            logo.png_fallback = new_logo.png_fallback
             logo.sha256, logo.updated_at = hashlib.sha256(new_logo.data).hexdigest(), utcnow()
             db.add(logo)
         elif remove_logo and logo is not None:
             db.delete(logo)
+        elif logo is not None and logo.media_type == SVG and not logo.png_fallback:
+            # An SVG stored before its PNG drawing was kept (revision 0012): draw it now, once.
+            with contextlib.suppress(ImageRejected):
+                logo.png_fallback = with_png_fallback(CleanImage(SVG, logo.data, logo.width_px,
+                                                                 logo.height_px)).png_fallback
+                db.add(logo)
         record(db, "report.front_matter_saved", actor_id=ctx.user.id, group_id=ctx.group_id,
                object_type="report", object_id=ctx.group_id, ip=client_ip(request),
                logo="replaced" if new_logo is not None else "removed" if remove_logo and logo is not None else "kept")

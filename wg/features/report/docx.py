@@ -34,6 +34,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.image.exceptions import UnrecognizedImageError
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.opc.packuri import PackURI
+from docx.opc.part import Part
 from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.parts.story import StoryPart
@@ -74,6 +75,9 @@ from wg.lib.markdown import (
 )
 
 DOCX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+SVG_MEDIA_TYPE = "image/svg+xml"
+_SVG_BLIP_EXT = "{96DAC541-7B7A-43D3-8B79-37D633B846F1}"  # Office 2016's SVG image extension
+_ASVG_NS = "http://schemas.microsoft.com/office/drawing/2016/SVG/main"
 
 LATIN_FONT = "Georgia"
 LATIN_FALLBACK = "Times New Roman"
@@ -628,17 +632,33 @@ class _Builder:
             self._para(_line(cover.internal_note), "ReportMeta")
 
     def _logo(self, image: ReportImage) -> None:
-        """The host's logo on the cover: a PNG as it is; an SVG (python-docx cannot place one) is left out."""
-        if image.media_type != "image/png":
+        """The host's logo on the cover. A PNG as it is. An SVG as its PNG drawing (``png_base64``) with the SVG
+        itself attached the way Word 2016+ does it (``asvg:svgBlip``): Word shows the SVG, LibreOffice and older
+        Word the PNG. An SVG without a drawing is left out (python-docx cannot place an SVG alone)."""
+        svg = image.media_type == SVG_MEDIA_TYPE
+        if image.media_type != "image/png" and not (svg and image.png_base64):
             return
         try:
-            data = base64.b64decode(image.data_base64, validate=False)
-            p = self._para("", "CoverLogo")
+            data = base64.b64decode(image.png_base64 if svg else image.data_base64, validate=False)
+            svg_data = base64.b64decode(image.data_base64, validate=False) if svg else b""
             width = Mm(60) if not image.width_px or not image.height_px or \
                 image.width_px * 22 >= image.height_px * 60 else Length(int(Mm(22) * image.width_px / image.height_px))
-            p.add_run().add_picture(io.BytesIO(data), width=width)
+            p = self._para("", "CoverLogo")
+            shape = p.add_run().add_picture(io.BytesIO(data), width=width)
         except (ValueError, binascii.Error, UnrecognizedImageError, ZeroDivisionError):
             return
+        if svg_data:
+            self._attach_svg(shape._inline.graphic.graphicData.pic.blipFill.blip, svg_data)  # noqa: SLF001
+
+    def _attach_svg(self, blip: Any, svg_data: bytes) -> None:
+        """Add ``svg_data`` as an image part and name it in ``blip``'s ``asvg:svgBlip`` extension."""
+        package = self.doc.part.package
+        part = Part(package.next_partname("/word/media/image%d.svg"), SVG_MEDIA_TYPE, svg_data, package)
+        rid = self.doc.part.relate_to(part, RT.IMAGE)
+        ext_list = parse_xml(
+            f'<a:extLst {nsdecls("a", "r")}><a:ext uri="{_SVG_BLIP_EXT}">'
+            f'<asvg:svgBlip xmlns:asvg="{_ASVG_NS}" r:embed="{rid}"/></a:ext></a:extLst>')
+        blip.append(ext_list)
 
     def _toc_placeholder(self, contents: Contents) -> DocxParagraph:
         """The contents heading, a marker paragraph the entries replace at the end, and the internal status."""

@@ -34,7 +34,7 @@ from wg.db import Database, lock_row
 from wg.features.audit.log import record
 from wg.features.report.docx import render_docx
 from wg.features.report.docx_toc import fill_toc_page_numbers
-from wg.features.report.loader import load_snapshot
+from wg.features.report.loader import load_snapshot, with_logo_png
 from wg.features.report.sandbox import RenderFailed, render_pdf_sandboxed
 from wg.features.report.snapshot import Profile, ReportSnapshot
 from wg.lib.files import make_private_dir, write_private_bytes
@@ -107,7 +107,7 @@ def render(snapshot: ReportSnapshot, fmt: str) -> bytes:
     if fmt == "pdf":
         return render_pdf_sandboxed(snapshot, timeout_s=PDF_TIMEOUT_S, keep_warm=True)
     if fmt == "docx":
-        return fill_toc_page_numbers(render_docx(snapshot))
+        return fill_toc_page_numbers(render_docx(with_logo_png(snapshot)))
     raise ExportError(f"Unknown format {fmt!r}: choose pdf or docx.")
 
 

@@ -4,7 +4,10 @@ queries, whatever the size of the report)."""
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
+import binascii
+import logging
+import re
+from dataclasses import dataclass, replace
 
 from sqlalchemy import tuple_
 from sqlmodel import Session, col, select
@@ -29,7 +32,12 @@ from wg.features.review.consensus import additional_views
 from wg.features.review.queries import ReviewBoard, review_board
 from wg.features.review.state import RecState
 from wg.lib.countries import country_name
+from wg.lib.images import SVG
+from wg.lib.svg_raster import RasterFailed, svg_to_png
 from wg.models import ReportLogo, ReportSettings, Revision, Role, User, WorkingGroup
+
+log = logging.getLogger(__name__)
+_REC_KEY = re.compile(r"(?<![\w.-])R-([0-9]{1,9})(?![\w-])")  # an R-key as messages and the audit log write it
 
 _LANG = {"JP": "ja", "KR": "ko", "KP": "ko", "CN": "zh", "TW": "zh"}
 DEFAULT_ADVISERS_HEADING = "Advisers"
@@ -61,8 +69,25 @@ def report_image(logo: ReportLogo | None) -> ReportImage | None:
     """A stored logo as renderers see it."""
     if logo is None:
         return None
+    png = base64.b64encode(logo.png_fallback).decode("ascii") if logo.png_fallback else ""
     return ReportImage(media_type=logo.media_type, data_base64=base64.b64encode(logo.data).decode("ascii"),
-                       width_px=logo.width_px, height_px=logo.height_px)
+                       width_px=logo.width_px, height_px=logo.height_px, png_base64=png)
+
+
+def with_logo_png(snapshot: ReportSnapshot) -> ReportSnapshot:
+    """``snapshot`` with its SVG logo's PNG drawing: a logo stored before the drawing was kept (revision 0012) is
+    drawn now, for this render only (stored when the organizer next saves the front matter). Unchanged if there is
+    nothing to draw, or if drawing fails (then the DOCX cover has no logo, as before, and the log says why)."""
+    logo = snapshot.front.logo
+    if logo is None or logo.media_type != SVG or logo.png_base64:
+        return snapshot
+    try:
+        png = svg_to_png(base64.b64decode(logo.data_base64), logo.width_px, logo.height_px)
+    except (RasterFailed, ValueError, binascii.Error) as problem:
+        log.warning("the SVG logo of %s could not be drawn as PNG: %s", snapshot.group_slug, problem)
+        return snapshot
+    drawn = replace(logo, png_base64=base64.b64encode(png).decode("ascii"))
+    return replace(snapshot, front=replace(snapshot.front, logo=drawn))
 
 
 def front_matter(settings: ReportSettings, group: WorkingGroup, logo: ReportLogo | None = None) -> FrontMatter:
@@ -154,6 +179,16 @@ class ReportNumbers:
 
     recs: dict[int, str]
     chapters: dict[int, int]
+
+    def rec(self, number: int) -> str | None:
+        """The report number of recommendation R-``number`` ("2.4"), or None if the public report leaves it out."""
+        return self.recs.get(number)
+
+    def name(self, text: str) -> str:
+        """``text`` (a stored notification or audit value) with each R-key that has a report number shown as the
+        pages name items: "R-7" → "2.4 (R-7)". Keys without a number (not in the public report) stay as they are."""
+        return _REC_KEY.sub(lambda m: f"{self.recs[int(m.group(1))]} ({m.group(0)})"
+                            if int(m.group(1)) in self.recs else m.group(0), text)
 
 
 def report_numbers(db: Session, group: WorkingGroup, board: ReviewBoard | None = None) -> ReportNumbers:

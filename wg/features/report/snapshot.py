@@ -32,6 +32,7 @@ class ReportImage:
     data_base64: str  # the image bytes, base64
     width_px: int = 0
     height_px: int = 0
+    png_base64: str = ""  # an SVG logo drawn as a PNG (wg.lib.svg_raster), for the DOCX; "" if none is stored
 
 
 @dataclass(frozen=True)

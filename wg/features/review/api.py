@@ -12,6 +12,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from sqlmodel import col, select
 
 from wg.features.drafting.targets import recommendation_target, section_target
+from wg.features.report.loader import ReportNumbers, report_numbers
 from wg.features.review import operations as ops
 from wg.features.review.consensus import additional_views
 from wg.features.review.queries import RecReview, SectionReview, review_board
@@ -92,6 +93,7 @@ class RecReviewOut:
 
     key: str
     number: int
+    report_number: str | None  # "2.4": its number in the report now; None if the public report leaves it out
     rev_no: int
     state: str
     rule_met: bool
@@ -141,9 +143,10 @@ class AuditOut:
     detail: dict[str, Any]
 
 
-def _rec_out(item: RecReview, mode: str) -> RecReviewOut:
+def _rec_out(item: RecReview, mode: str, numbers: ReportNumbers) -> RecReviewOut:
     return RecReviewOut(
-        key=item.view.recommendation.key, number=item.number, rev_no=item.view.head.rev_no, state=item.state.value,
+        key=item.view.recommendation.key, number=item.number, report_number=numbers.rec(item.number),
+        rev_no=item.view.head.rev_no, state=item.state.value,
         rule_met=item.verdict.met, reasons=list(item.verdict.reasons), outcome=item.verdict.label,
         deadline=item.submitted.deadline if item.submitted and item.state.value == "submitted" else None,
         last_note=item.last_event.note if item.last_event else "",
@@ -153,10 +156,10 @@ def _rec_out(item: RecReview, mode: str) -> RecReviewOut:
                           for v in additional_views(item.positions, mode)])
 
 
-def _section_out(section: SectionReview, mode: str) -> SectionReviewOut:
+def _section_out(section: SectionReview, mode: str, numbers: ReportNumbers) -> SectionReviewOut:
     return SectionReviewOut(id=section.view.section.id or 0, title=section.view.head.title,
                             rev_no=section.view.head.rev_no, state=section.state.value,
-                            recommendations=[_rec_out(r, mode) for r in section.recommendations])
+                            recommendations=[_rec_out(r, mode, numbers) for r in section.recommendations])
 
 
 class ReviewApi(Controller):
@@ -172,21 +175,25 @@ class ReviewApi(Controller):
     @get("/review", sync_to_thread=True, responses=READ)
     def board(self, db: DbSession, ctx: Group) -> list[SectionReviewOut]:
         """Every section and recommendation with its state, positions and verdict."""
-        return [_section_out(s, ctx.group.attribution_mode) for s in review_board(db, ctx.group).sections]
+        board = review_board(db, ctx.group)
+        numbers = report_numbers(db, ctx.group, board)
+        return [_section_out(s, ctx.group.attribution_mode, numbers) for s in board.sections]
 
     @get("/recommendations/{number:int}/review", sync_to_thread=True, responses=READ)
     def recommendation_review(self, db: DbSession, ctx: Group, number: FromPath[int]) -> RecReviewOut:
         """One recommendation's review picture."""
         recommendation_target(db, ctx, number)
-        item = review_board(db, ctx.group).recommendation(number)
+        board = review_board(db, ctx.group)
+        item = board.recommendation(number)
         assert item is not None
-        return _rec_out(item, ctx.group.attribution_mode)
+        return _rec_out(item, ctx.group.attribution_mode, report_numbers(db, ctx.group, board))
 
     def _after(self, db: DbSession, ctx: Group, number: int) -> RecReviewOut:
         db.commit()
-        item = review_board(db, ctx.group).recommendation(number)
+        board = review_board(db, ctx.group)
+        item = board.recommendation(number)
         assert item is not None
-        return _rec_out(item, ctx.group.attribution_mode)
+        return _rec_out(item, ctx.group.attribution_mode, report_numbers(db, ctx.group, board))
 
     @post("/recommendations/{number:int}/submit", sync_to_thread=True, status_code=200, responses=WRITE)
     def submit(self, request: AnyRequest, db: DbSession, ctx: Group, number: FromPath[int],
@@ -243,9 +250,10 @@ class ReviewApi(Controller):
         target = section_target(db, ctx, section_id)
         ops.approve_section(db, ctx, target, data.rev_no, {"note": data.note}, client_ip(request))
         db.commit()
-        section = review_board(db, ctx.group).section(section_id)
+        board = review_board(db, ctx.group)
+        section = board.section(section_id)
         assert section is not None
-        return _section_out(section, ctx.group.attribution_mode)
+        return _section_out(section, ctx.group.attribution_mode, report_numbers(db, ctx.group, board))
 
     @get("/queue", sync_to_thread=True, responses=api_errors(401, 403, 404))
     def queue(self, db: DbSession, ctx: Group) -> list[RecReviewOut]:
@@ -253,7 +261,8 @@ class ReviewApi(Controller):
         if not can_view_review_queue(ctx.actor):
             raise NotAllowed("The review queue is for chairs and co-chairs.")
         board = review_board(db, ctx.group)
-        return [_rec_out(r, ctx.group.attribution_mode) for s in board.sections for r in s.recommendations
+        numbers = report_numbers(db, ctx.group, board)
+        return [_rec_out(r, ctx.group.attribution_mode, numbers) for s in board.sections for r in s.recommendations
                 if r.state.can_decide and can_decide(ctx.actor, s.view.section.subgroup_id)]
 
     @get("/audit", sync_to_thread=True, responses=api_errors(401, 403, 404, 422))

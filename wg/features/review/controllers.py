@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from litestar import Controller, Response, get, post
@@ -18,7 +19,7 @@ from wg.db import Database
 from wg.features.drafting.controllers import recommendation_page_context, section_page_context
 from wg.features.drafting.targets import recommendation_target, section_target
 from wg.features.groups.context import GroupContext
-from wg.features.report.loader import report_numbers
+from wg.features.report.loader import ReportNumbers, report_numbers
 from wg.features.review import operations as ops
 from wg.features.review.queries import review_board
 from wg.features.review.state import SectionState
@@ -200,7 +201,7 @@ class ReviewPages(Controller):
         return render(request, "review/audit.html", {
             "group": ctx.group, "actor": ctx.actor, "rows": rows, "people": people, "actions": actions,
             "values": {"action": action, "actor": actor, "since": since, "until": until}, "errors": errors,
-            "limit": AUDIT_PAGE})
+            "limit": AUDIT_PAGE, "numbers": report_numbers(db, ctx.group)})
 
 
 def _audit_csv(rows: Any, group: WorkingGroup) -> Response[Any]:
@@ -233,7 +234,7 @@ class InboxPages(Controller):
                   & (col(Membership.user_id) == user.id))
             .where(Notification.user_id == user.id)
             .order_by(col(Notification.read_at).is_not(None), col(Notification.id).desc()).limit(200)).all()
-        return render(request, "review/inbox.html", {"rows": rows})
+        return render(request, "review/inbox.html", {"rows": rows, "numbers": numbers_for_messages(db, rows)})
 
     @post("/read", sync_to_thread=True)
     def mark_read(self, request: AnyRequest, db: DbSession, user: CurrentUser, data: FormBody) -> Response[Any]:
@@ -248,6 +249,13 @@ class InboxPages(Controller):
             db.add(note)
         db.commit()
         return see_other(request, "/inbox")
+
+
+def numbers_for_messages(db: Session, rows: Sequence[tuple[Notification, WorkingGroup]]) -> dict[int, ReportNumbers]:
+    """The current report numbers of each group whose notifications name an R-key (a fixed number of queries per
+    group, none per row): the inbox shows "2.4 (R-7)" where the stored text says "R-7"."""
+    groups = {g.id or 0: g for n, g in rows if "R-" in n.message}
+    return {gid: report_numbers(db, group) for gid, group in groups.items()}
 
 
 def unread_count(db: Session, user: User) -> int:
