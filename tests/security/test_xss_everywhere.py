@@ -266,6 +266,9 @@ def hostile_archive(h: Hostile) -> dict[str, Any]:
     for number, (kind, note) in enumerate(h.review_notes(), start=2):
         recs[number - 1]["review_events"].append({"kind": kind, "rev_no": 1, "actor": CO_CHAIR, "note": note,
                                                   "created_at": later})
+        if kind == "approve":  # an approved item's positions meet the group's rule (the importer checks the history)
+            recs[number - 1]["positions"] = [{"member": signers[i], "stance": "support", "text": "",
+                                              "updated_at": when} for i in range(len(COUNTRIES))]
     sections = [{"subgroup": h.subgroup_names[0], "created_at": when,
                  "revisions": [{"rev_no": 1, "author": ORGANIZER, "created_at": when, "title": "Hostile section",
                                 "text": "Section text.", "note": ""}],
