@@ -132,11 +132,16 @@
   // Characters typed against the limit. The visible count follows every keystroke; screen readers hear it only
   // when it matters (nearing the limit, over it, back under it), through one polite live region per field.
   var NEAR = 0.9;
+  // Characters as the server counts them (code points: an emoji is one, not two UTF-16 units).
+  function characters(text) {
+    var pairs = text.match(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g);
+    return text.length - (pairs ? pairs.length : 0);
+  }
   function updateCount(field) {
     var out = document.querySelector('[data-wg-count-for="' + field.id + '"]');
     if (!out) { return; }
     var max = parseInt(field.getAttribute("data-wg-maxlength"), 10);
-    var n = field.value.length;
+    var n = characters(field.value);
     var state = n > max ? "over" : (n >= NEAR * max ? "near" : "ok");
     out.textContent = n.toLocaleString("en-US") + " of " + max.toLocaleString("en-US") + " characters" +
       (state === "over" ? ": " + (n - max).toLocaleString("en-US") + " too many" : "");
@@ -165,7 +170,7 @@
       out.parentNode.insertBefore(live, out.nextSibling);
     }
     var max = parseInt(field.getAttribute("data-wg-maxlength"), 10);
-    var n = field.value.length;
+    var n = characters(field.value);
     field.setAttribute("data-wg-count-state", n > max ? "over" : (n >= NEAR * max ? "near" : "ok"));
     updateCount(field);
   }
