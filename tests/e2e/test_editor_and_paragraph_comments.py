@@ -165,6 +165,7 @@ def test_keyboard_only_comment_on_paragraph_2_with_a_mention(sized: tuple[Page, 
     body = page.locator("#field-body")
     expect(body).to_be_focused()
     expect(page.locator("#field-paragraph")).to_have_value("2")
+    expect(page.get_by_label("Add a comment on ¶2")).to_be_focused()
 
     page.keyboard.type("Could @kim")
     listbox = page.get_by_role("listbox", name="Members to mention")

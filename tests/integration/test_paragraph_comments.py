@@ -64,6 +64,7 @@ def test_each_paragraph_links_to_the_comment_form_with_that_paragraph_chosen(bro
     chosen = get_page(haruka, f"{G}/r/1?paragraph=2")
     form = chosen.select_one("form#comment-form")
     assert form.select_one("#field-paragraph")["value"] == "2"
+    assert " ".join(form.select_one('label[for="field-body"]').get_text().split()) == "Add a comment on ¶2"
     response = submit_form(haruka, form, {"body": "Is this the right agency?"})
     page = follow(haruka, response)
     [comment] = comments_on(db, "recommendation", rec_row(db, 1).id or 0)

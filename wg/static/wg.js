@@ -189,11 +189,20 @@
     var body = document.getElementById("field-body");
     if (!form || !number || !body) { return false; }
     number.value = n;
+    var label = form.querySelector("[data-wg-paragraph-label]");
+    if (label) { label.textContent = " on \u00b6" + n; }
     form.classList.add("for-paragraph");
     form.scrollIntoView({ block: "center" });
     body.focus();
     return true;
   }
+  document.addEventListener("input", function (event) {
+    var field = event.target;
+    if (!(field instanceof HTMLElement) || field.id !== "field-paragraph") { return; }
+    var label = document.querySelector("#comment-form [data-wg-paragraph-label]");
+    var value = field.value.trim();
+    if (label) { label.textContent = /^[0-9]+$/.test(value) ? " on \u00b6" + value : ""; }
+  });
   document.addEventListener("click", function (event) {
     var link = event.target instanceof Element ? event.target.closest("a[data-wg-paragraph]") : null;
     if (!link || event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) { return; }
