@@ -114,7 +114,7 @@ def test_mentions_of_members_are_highlighted_and_nothing_else_is(browse, demo, d
     haruka = browse(MEMBER)
     body = ("@kim.minjun please check; also @Maya.Chen. Not @nobody.here, not someone@kim.minjun.org, "
             "not `@kim.minjun` in code, not [a link @maya.chen](https://example.org/@maya.chen), "
-            'and not <span class="mention">@fake</span>.')
+            'and not <span class="mention">@fake</span>, nor in [a title](https://example.org "x>@kim.minjun").')
     follow(haruka, submit(haruka, f"{G}/r/1", f"{G}/r/1/comments", {"body": body}))
     [comment] = comments_on(db, "recommendation", rec_row(db, 1).id or 0)
     page = get_page(haruka, f"{G}/r/1")
@@ -123,7 +123,8 @@ def test_mentions_of_members_are_highlighted_and_nothing_else_is(browse, demo, d
     assert all(s.attrs == {"class": ["mention"]} for s in shown.select("span"))
     assert "<span class=\"mention\">@fake</span>" in shown.get_text()  # raw HTML stays text
     assert shown.select_one("code").get_text() == "@kim.minjun"
-    assert shown.select_one("a").get_text() == "a link @maya.chen"
+    assert [a.get_text() for a in shown.select("a")] == ["a link @maya.chen", "a title"]
+    assert shown.select("a")[1]["title"] == "x>@kim.minjun"
     # The notifications are as before: one mention each for Kim and Maya.
     with db.session() as s:
         mentioned = set(s.exec(select(Mention.user_id).where(Mention.comment_id == comment.id)).all())

@@ -26,7 +26,8 @@ def markdown_paragraphs(text: str | None) -> list[tuple[int, Markup]]:
 # An @handle in rendered HTML text, as ``operations.MENTION_RE`` finds it in the Markdown (escaping leaves handles
 # alone: they are letters, digits and dots).
 _MENTION_IN_TEXT = re.compile(r"(?<![\w.@])@([a-z0-9]+(?:\.[a-z0-9]+)*)(?![\w@]|\.\w)", re.IGNORECASE)
-_TAG = re.compile(r"(<[^>]*>)")
+# A tag of the sanitiser's output: attribute values are always double-quoted there and may hold ">".
+_TAG = re.compile(r'(<[^>"]*(?:"[^"]*"[^>"]*)*>)')
 _NO_MENTIONS_INSIDE = frozenset({"a", "code", "pre"})
 
 
