@@ -10,6 +10,7 @@ axe-core finds no serious or critical problem on any of these pages. Screenshots
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -89,7 +90,7 @@ def test_a_60000_character_body_keeps_save_on_screen_and_the_page_within_the_win
     page.goto(f"{live_server}/g/{DEMO_SLUG}/r/1/edit")
     save = page.get_by_role("button", name="Save", exact=True)
     count = page.locator("#count-text")
-    expect(count).to_have_text(__import__("re").compile(r"^[0-9,]+ of 50,000 characters$"))
+    expect(count).to_have_text(re.compile(r"^[0-9,]+ of 50,000 characters$"))
 
     text = page.get_by_label("Text", exact=True)
     body = _body(60_000)
@@ -97,7 +98,7 @@ def test_a_60000_character_body_keeps_save_on_screen_and_the_page_within_the_win
     with page.expect_response(lambda r: r.url.endswith("/preview")):
         text.fill(body)
     expect(count).to_have_text("60,000 of 50,000 characters: 10,000 too many")
-    expect(count).to_have_class(__import__("re").compile(r"\bover\b"))
+    expect(count).to_have_class(re.compile(r"\bover\b"))
     expect(page.locator("#count-text-live")).to_have_text("Over the limit of 50,000 characters.")
     expect(page.locator("#preview")).to_contain_text("a joint annual review")
 
@@ -203,3 +204,20 @@ def test_keyboard_only_comment_on_paragraph_2_with_a_mention(sized: tuple[Page, 
     page.reload()
     expect(page.locator("#p-count-2")).to_have_text("1 comment on paragraph 2")
     expect(page.locator("#comments span.mention", has_text="@kim.minjun")).to_have_count(1)
+
+
+def test_the_unsaved_text_notice_writes_the_time_as_the_app_does_in_the_members_zone(
+        page: Page, live_server: str) -> None:
+    _log_in(page, live_server, "maya.chen@example.org")  # her time zone is America/New_York
+    page.goto(f"{live_server}/g/{DEMO_SLUG}/r/2/edit")
+    text = page.get_by_label("Text", exact=True)
+    text.fill(text.input_value() + "\n\nUnsaved words.")
+    page.wait_for_function("() => Object.keys(localStorage).some(k => k.startsWith('wg-draft:'))")
+    page.reload()
+    offer = page.locator("[data-wg-autosave-offer]")
+    expect(offer).to_be_visible()
+    # The same format as every time the server writes ("5 Dec 2026, 12:44 EST"), not the browser's own.
+    when = page.locator("[data-wg-autosave-time]").inner_text()
+    assert re.fullmatch(r"[1-9][0-9]? [A-Z][a-z]{2} 20[0-9]{2}, [0-2][0-9]:[0-5][0-9] E[SD]T", when), when
+    _shot(page, "autosave-offer-desktop")
+    _assert_accessible(page)
