@@ -193,6 +193,7 @@ def test_keyboard_only_comment_on_paragraph_2_with_a_mention(sized: tuple[Page, 
 
     posted = page.locator("#comments li.comment", has_text="check the Korean figures")
     expect(posted).to_be_visible()
+    expect(posted).to_be_focused()  # the form that had focus is gone: focus moves to the new comment
     expect(posted.locator(".comment-meta a[href='#p-2']")).to_have_text("¶2")
     expect(posted.locator("span.mention")).to_have_text("@kim.minjun")
     expect(page.locator("#p-count-2")).to_have_text("1 comment on paragraph 2")

@@ -353,7 +353,25 @@
   function start() {
     formatTimes();
     enhance(document);
-    document.body.addEventListener("htmx:afterSettle", function () { enhance(document); });
+    // After a comment is posted in place, focus moves to it (the form that had focus was replaced).
+    var before = null;
+    document.body.addEventListener("htmx:beforeRequest", function (e) {
+      var form = e.target instanceof Element ? e.target.closest("#comments form") : null;
+      before = form ? Array.prototype.map.call(document.querySelectorAll("#comments li.comment"),
+        function (li) { return li.id; }) : null;
+    });
+    document.body.addEventListener("htmx:afterSettle", function () {
+      enhance(document);
+      if (!before) { return; }
+      var known = before;
+      before = null;
+      var added = Array.prototype.filter.call(document.querySelectorAll("#comments li.comment"),
+        function (li) { return known.indexOf(li.id) < 0; });
+      if (added.length) {
+        added[0].setAttribute("tabindex", "-1");
+        added[0].focus();
+      }
+    });
     var chosen = /[?&]paragraph=(\d+)/.exec(window.location.search);
     if (chosen && window.location.hash === "#comment-form") {
       var form = document.getElementById("comment-form");
