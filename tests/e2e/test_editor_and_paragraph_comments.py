@@ -205,6 +205,8 @@ def test_keyboard_only_comment_on_paragraph_2_with_a_mention(sized: tuple[Page, 
     page.reload()
     expect(page.locator("#p-count-2")).to_have_text("1 comment on paragraph 2")
     expect(page.locator("#comments span.mention", has_text="@kim.minjun")).to_have_count(1)
+    page.locator("#p-2").scroll_into_view_if_needed()
+    _shot(page, f"paragraph-2-count-{size}")
 
 
 def test_the_unsaved_text_notice_writes_the_time_as_the_app_does_in_the_members_zone(
