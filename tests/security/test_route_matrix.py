@@ -140,6 +140,7 @@ MATRIX: dict[tuple[str, str], dict[str, Status]] = {
     # --- drafting pages ----------------------------------------------------------------------------------------
     ("GET", G + "/report"): READ_PAGE,
     ("POST", G + "/preview"): page(200, 200, 200, 200, 200),
+    ("GET", G + "/mentions"): READ_PAGE,
     ("GET", G + "/sections/new"): page(403, 200, 200, 200, 403),
     ("POST", G + "/sections"): page(403, 303, 303, 303, 403),
     ("GET", G + "/sections/{section_id:int}"): READ_PAGE,

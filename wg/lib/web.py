@@ -43,6 +43,7 @@ def build_jinja_env(templates_dir: str) -> Environment:
     )
     env.filters["country_name"] = country_name
     env.filters["localtime"] = localtime
+    env.globals["zone_abbreviations"] = zone_abbreviations
     env.globals["COUNTRIES"] = COUNTRIES
     return env
 
@@ -56,6 +57,22 @@ def localtime(value: dt.datetime | None, tz: str | None = "UTC", fmt: str = "%-d
     except (KeyError, ValueError):
         zone = ZoneInfo("UTC")
     return value.astimezone(zone).strftime(fmt)
+
+
+def zone_abbreviations(tz: str | None) -> dict[str, str]:
+    """The names ``localtime`` gives a time zone's offsets this year (``{"60": "CET", "120": "CEST"}``), in minutes
+    east of UTC, so that the browser can write a time it only knows itself in the same format."""
+    try:
+        zone = ZoneInfo(tz or "UTC")
+    except (KeyError, ValueError):
+        zone = ZoneInfo("UTC")
+    year = dt.datetime.now(dt.UTC).year
+    names: dict[str, str] = {}
+    for month in (1, 4, 7, 10):
+        moment = dt.datetime(year, month, 1, 12, tzinfo=dt.UTC).astimezone(zone)
+        offset = moment.utcoffset() or dt.timedelta(0)
+        names[str(int(offset.total_seconds() // 60))] = moment.strftime("%Z")
+    return names
 
 
 def auth_state(request: Request[Any, Any, Any]) -> AuthState:

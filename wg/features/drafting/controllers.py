@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Response, get, post
 from litestar.di import Provide
-from litestar.enums import RequestEncodingType
+from litestar.enums import MediaType, RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
 from sqlmodel import Session
 
@@ -14,6 +14,7 @@ from wg.features.drafting import operations as ops
 from wg.features.drafting.queries import (
     comment_counts,
     comment_threads,
+    paragraph_comment_counts,
     report_outline,
     revisions_with_authors,
 )
@@ -27,7 +28,7 @@ from wg.features.drafting.targets import (
     section_target,
 )
 from wg.features.groups.context import GroupContext
-from wg.features.groups.queries import subgroups_with_people
+from wg.features.groups.queries import roster, subgroups_with_people
 from wg.features.report.loader import report_numbers
 from wg.features.review.panels import review_panel_context, section_panel_context
 from wg.features.review.queries import review_board
@@ -43,6 +44,8 @@ from wg.policy import (
 )
 
 FormBody = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+#: What the editor counts characters against (the same limits ``operations`` enforces).
+EDITOR_LIMITS = {"title": ops.MAX_TITLE, "text": ops.MAX_TEXT, "note": ops.MAX_NOTE}
 
 
 def _base(ctx: GroupContext) -> dict[str, Any]:
@@ -52,11 +55,14 @@ def _base(ctx: GroupContext) -> dict[str, Any]:
 
 def _target_context(db: DbSession, ctx: GroupContext, target: Target) -> dict[str, Any]:
     head = head_revision(db, target)
+    threads = comment_threads(db, target)
     return {
         **_base(ctx), "target": target, "head": head, "base_url": f"/g/{ctx.group.slug}{target.url}",
         "can_draft": can_draft(ctx.actor, target.subgroup_id) and not target.withdrawn,
         "can_draft_any": can_draft(ctx.actor, target.subgroup_id),
-        "threads": comment_threads(db, target),
+        "threads": threads, "paragraph_counts": paragraph_comment_counts(threads),
+        "mention_handles": {ops.mention_handle(e.user.display_name) for e in roster(db, ctx.group_id)},
+        "mentions_url": f"/g/{ctx.group.slug}/mentions", "max_comment": ops.MAX_COMMENT,
         "can_resolve": lambda comment: can_resolve_comment(ctx.actor, comment.author_id, target.subgroup_id),
     }
 
@@ -68,7 +74,14 @@ def _editor_context(db: DbSession, ctx: GroupContext, target: Target | None, val
             "base_rev_no": base_rev_no, "heading": heading, "targets": ops.target_options(ctx.group.countries),
             "subgroups": [v.subgroup for v in subgroups_with_people(db, ctx.group_id)
                           if can_create_section(ctx.actor, v.subgroup.id)],
-            "autosave_key": _autosave_key(ctx, target, kind, action)}
+            "autosave_key": _autosave_key(ctx, target, kind, action),
+            "limits": EDITOR_LIMITS}
+
+
+def _paragraph_choice(paragraph: str | None) -> dict[str, Any]:
+    """The comment form's values when a ¶N link chose a paragraph (``?paragraph=N``); the form checks the range."""
+    raw = (paragraph or "").strip()
+    return {"comment_values": {"paragraph": raw}} if raw.isdigit() else {}
 
 
 def section_page_context(db: Session, ctx: GroupContext, target: Target) -> dict[str, Any]:
@@ -134,6 +147,14 @@ class DraftingPages(Controller):
         text = str(data.get("text") or "")[: ops.MAX_TEXT]
         return render(request, "drafting/_preview.html", {"text": text})
 
+    @get("/mentions", sync_to_thread=True)
+    def mention_roster(self, request: AnyRequest, db: DbSession, ctx: Group) -> Response[Any]:
+        """The group's members as ``@`` completes them in a comment: display name and handle, by name."""
+        names = sorted((e.user.display_name for e in roster(db, ctx.group_id)), key=str.lower)
+        people = [(name, ops.mention_handle(name)) for name in names]
+        return Response(content={"members": [{"name": name, "handle": handle} for name, handle in people if handle]},
+                        media_type=MediaType.JSON, headers={"Cache-Control": "private, no-store"})
+
     # --- sections -----------------------------------------------------------------------------------------
 
     @get("/sections/new", sync_to_thread=True)
@@ -160,11 +181,13 @@ class DraftingPages(Controller):
     @get("/sections/{section_id:int}", sync_to_thread=True)
     def section_page(self, request: AnyRequest, db: DbSession, ctx: Group, section_id: FromPath[int],
                      saved: FromQuery[int | None] = None, merged: FromQuery[int | None] = None,
-                     created: FromQuery[int | None] = None) -> Response[Any]:
-        """A section: its text, its recommendations, its comments."""
+                     created: FromQuery[int | None] = None, paragraph: FromQuery[str | None] = None
+                     ) -> Response[Any]:
+        """A section: its text, its recommendations, its comments (``?paragraph=N`` ties the new comment to ¶N)."""
         target = section_target(db, ctx, section_id)
         return render(request, "drafting/section.html", {
-            **section_page_context(db, ctx, target), "saved": saved, "merged": merged, "created": created})
+            **section_page_context(db, ctx, target), "saved": saved, "merged": merged, "created": created,
+            **_paragraph_choice(paragraph)})
 
     @post("/sections/{section_id:int}/move", sync_to_thread=True)
     def move_section(self, request: AnyRequest, db: DbSession, ctx: Group, section_id: FromPath[int],
@@ -206,13 +229,13 @@ class DraftingPages(Controller):
     @get("/r/{number:int}", sync_to_thread=True)
     def recommendation_page(self, request: AnyRequest, db: DbSession, ctx: Group, number: FromPath[int],
                             saved: FromQuery[int | None] = None, merged: FromQuery[int | None] = None,
-                            created: FromQuery[int | None] = None, asked: FromQuery[int | None] = None
-                            ) -> Response[Any]:
-        """A recommendation: its current text, rationale, target and comments."""
+                            created: FromQuery[int | None] = None, asked: FromQuery[int | None] = None,
+                            paragraph: FromQuery[str | None] = None) -> Response[Any]:
+        """A recommendation: its text, rationale, target and comments (``?paragraph=N`` as on a section)."""
         target = recommendation_target(db, ctx, number)
         return render(request, "drafting/recommendation.html", {
             **recommendation_page_context(db, ctx, target), "saved": saved, "merged": merged, "created": created,
-            "reopen_asked": bool(asked)})
+            "reopen_asked": bool(asked), **_paragraph_choice(paragraph)})
 
     @post("/r/{number:int}/move", sync_to_thread=True)
     def move_recommendation(self, request: AnyRequest, db: DbSession, ctx: Group, number: FromPath[int],
@@ -294,7 +317,7 @@ class _TargetPages(Controller):
                 "values": {"title": outcome.mine.title, "text": outcome.mine.text,
                            "rationale": outcome.mine.rationale, "target": outcome.mine.target, "note": note},
                 "autosave_key": f"{ctx.group.slug}:{target.kind}:{target.id}", "base_rev_no": current.rev_no,
-                "kind": target.kind, "page_url": page}, status_code=409)
+                "kind": target.kind, "page_url": page, "limits": EDITOR_LIMITS}, status_code=409)
         if outcome.kind == "unchanged":
             return see_other(request, f"{page}?saved=0")
         assert outcome.revision is not None
@@ -349,7 +372,8 @@ class _TargetPages(Controller):
             return render(request, template, context, status_code=422)
         db.commit()
         if is_htmx(request):
-            return render(request, "drafting/_comments.html", _target_context(db, ctx, target))
+            return render(request, "drafting/_comments.html", {
+                **_target_context(db, ctx, target), "oob_paragraph_counts": True})
         return see_other(request, f"/g/{ctx.group.slug}{target.url}#comment-{comment.id}")
 
     @post("/comments/{comment_id:int}/resolve", sync_to_thread=True)

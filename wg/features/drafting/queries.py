@@ -109,6 +109,19 @@ def comment_threads(db: Session, target: Target) -> list[CommentNode]:
     return roots
 
 
+def paragraph_comment_counts(threads: list[CommentNode]) -> dict[int, int]:
+    """How many comments (a thread's first comment and all its replies) are tied to each paragraph."""
+
+    def size(node: CommentNode) -> int:
+        return 1 + sum(size(child) for child in node.replies)
+
+    counts: dict[int, int] = {}
+    for node in threads:
+        if node.comment.paragraph:
+            counts[node.comment.paragraph] = counts.get(node.comment.paragraph, 0) + size(node)
+    return counts
+
+
 def comment_counts(db: Session, group_id: int, kind: str) -> dict[int, int]:
     """Open comments per target of one kind in a group."""
     rows = db.exec(
