@@ -20,6 +20,7 @@ from tests.conftest import csrf_from
 from wg.features.accounts.sessions import SESSION_COOKIE, issue_session
 from wg.features.drafting.presence import PRUNE_AFTER, prune_heartbeats
 from wg.models import EditorHeartbeat, User, utcnow
+from wg.settings import SettingsError, load_settings
 
 G = "/g/trilateral"
 EDITOR = f"{G}/r/1/edit"
@@ -139,3 +140,14 @@ def test_heartbeats_need_the_csrf_token_and_drafting_rights(browse, db):
     assert _heartbeats(db) == 0
     # Nonsense for the base revision is read as "unknown", never a 500.
     assert _text(_beat(haruka, token, "not-a-number")) == ""
+
+
+@pytest.mark.parametrize(("value", "expected"), [("2", 2), ("15", 15), ("16", None), ("0", None), ("ten", None)])
+def test_the_poll_interval_is_between_1_and_15_seconds(tmp_path, value, expected):
+    environ = {"WG_ENV": "test", "WG_DATA_DIR": str(tmp_path), "WG_PRESENCE_INTERVAL": value}
+    if expected is None:
+        with pytest.raises(SettingsError, match="WG_PRESENCE_INTERVAL"):
+            load_settings(environ)
+    else:
+        assert load_settings(environ).presence_interval == expected
+    assert load_settings({"WG_ENV": "test", "WG_DATA_DIR": str(tmp_path)}).presence_interval == 10
