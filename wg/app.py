@@ -32,6 +32,7 @@ from wg.features.accounts.middleware import (
 )
 from wg.features.drafting.api import DraftingApi, RecommendationTargetApi, SectionTargetApi
 from wg.features.drafting.controllers import DraftingPages, RecommendationTargetPages, SectionTargetPages
+from wg.features.drafting.presence import prune_heartbeats
 from wg.features.drafting.rendering import register_filters
 from wg.features.groups.api import GroupApi, SessionApi
 from wg.features.groups.controllers import AdminPages, GroupPages
@@ -114,7 +115,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Litestar:
     def prune_login_records(db: Session) -> None:
         account_ops.prune_login_records(db, settings)
 
-    sweeper = ReminderSweeper(database, settings.reminder_interval, chores=[prune_login_records])
+    sweeper = ReminderSweeper(database, settings.reminder_interval, chores=[prune_login_records, prune_heartbeats])
     export_worker = ExportWorker(database, settings.exports_dir, settings.export_lease_seconds)
 
     def _on_startup() -> None:

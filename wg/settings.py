@@ -43,6 +43,13 @@ def _positive_seconds(name: str, value: str) -> int:
     if seconds < 1:
         raise SettingsError(f"{name} must be a positive number of seconds, not {value!r}")
     return seconds
+def _presence_interval(value: str) -> int:
+    seconds = _positive_seconds("WG_PRESENCE_INTERVAL", value)
+    if seconds > 15:  # others must learn within 15 seconds that someone opened the editor
+        raise SettingsError(f"WG_PRESENCE_INTERVAL must be at most 15 seconds, not {value!r}")
+    return seconds
+
+
 def _whole(name: str, value: str, unit: str) -> int:
     try:
         number = int(value.strip())
@@ -89,6 +96,7 @@ class Settings:
     export_lease_seconds: int = 60  # an export job's lease; a job whose process stopped renewing it is retried
     trusted_proxies: tuple[IPNetwork, ...] = ()  # peers whose X-Forwarded-For names the client
     failed_login_retention_days: int = 90  # refused-login tallies older than this are pruned; 0: kept for ever
+    presence_interval: int = 10  # seconds between an open editor's heartbeats ("… is editing this")
 
     @property
     def is_production(self) -> bool:
@@ -150,4 +158,5 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         trusted_proxies=_networks("WG_TRUSTED_PROXIES", env_vars.get("WG_TRUSTED_PROXIES", "")),
         failed_login_retention_days=_whole("WG_AUDIT_FAILED_LOGIN_RETENTION_DAYS",
                                            env_vars.get("WG_AUDIT_FAILED_LOGIN_RETENTION_DAYS", "90"), "days"),
+        presence_interval=_presence_interval(env_vars.get("WG_PRESENCE_INTERVAL", "10")),
     )

@@ -109,12 +109,14 @@ EXPECTED: dict[tuple[str, str], set[Pair]] = {
     ("POST", G + "/sections/{section_id:int}/move"): both(303),
     ("POST", G + "/sections/{section_id:int}/recommendations"): both(303),
     ("POST", G + "/sections/{ident:int}/edit"): both(303),  # saved, then "unchanged" (the same text)
+    ("POST", G + "/sections/{ident:int}/presence"): both(200),  # one heartbeat row per person and text (upsert)
     ("POST", G + "/sections/{ident:int}/restore/{rev_no:int}"): both(303),
     ("POST", G + "/sections/{ident:int}/comments"): both(303),
     ("POST", G + "/sections/{ident:int}/comments/{comment_id:int}/resolve"): both(303),
     ("POST", G + "/r/{number:int}/move"): both(303),
     ("POST", G + "/r/{number:int}/withdraw"): both(303),
     ("POST", G + "/r/{ident:int}/edit"): both(303),
+    ("POST", G + "/r/{ident:int}/presence"): both(200),
     ("POST", G + "/r/{ident:int}/restore/{rev_no:int}"): both(303),
     ("POST", G + "/r/{ident:int}/comments"): both(303),
     ("POST", G + "/r/{ident:int}/comments/{comment_id:int}/resolve"): both(303),

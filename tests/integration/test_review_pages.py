@@ -724,17 +724,23 @@ def test_the_audit_log_filters_and_downloads_csv_with_formulas_neutralised(brows
     organizer = browse(email("organizer"))
     page = get_page(organizer, f"{G}/audit")
     rows = audit_table(page)
-    assert rows[0][1:5] == ["@Aoi", "position.recorded", f"recommendation {rec_id(db, 4)}", "testclient"]
-    assert [r[2] for r in rows[:4]] == ["position.recorded", "position.recorded",
-                                        "recommendation.changes_requested", "recommendation.submitted"]
-    assert "new=abstain; old=support" in " ".join(rows[1])
+    # In words (tests/integration/test_audit_log.py reads them in detail): time, what happened, details, address.
+    assert rows[0][1:] == ["@Aoi recorded a position on R-4 : support", "", "testclient"]
+    assert [r[1].split(" ", 1)[1] for r in rows[:4]] == [
+        "recorded a position on R-4 : support", "recorded a position on R-4 : abstain",
+        "asked for changes to R-6 , revision 2", "submitted R-6 , revision 2"]
+    assert rows[1][2] == "before: support"
+    assert f"recommendation {rec_id(db, 4)}" not in rows[0][1]
 
     # Filters: action, person, dates.
     rows = audit_table(get_page(organizer, f"{G}/audit?action=position"))
-    assert [r[2] for r in rows] == ["position.recorded", "position.recorded"]
+    assert [r[1] for r in rows] == ["@Aoi recorded a position on R-4 : support",
+                                    "-Lee recorded a position on R-4 : abstain"]
     rows = audit_table(get_page(organizer, f"{G}/audit?actor={users['ren.nakamura']}"))
-    assert [(r[1], r[2]) for r in rows] == [("+Ren", "recommendation.changes_requested")]
-    today = dt.datetime.now(UTC).date()
+    assert [r[1] for r in rows] == ["+Ren asked for changes to R-6 , revision 2"]
+    with db.session() as s:  # the filter's dates are days in the viewer's time zone
+        zone = ZoneInfo(s.exec(select(User.time_zone).where(User.email == email("organizer"))).one() or "UTC")
+    today = dt.datetime.now(zone).date()
     assert len(audit_table(get_page(organizer, f"{G}/audit?since={today}&until={today}"))) >= 4
     rows = audit_table(get_page(organizer, f"{G}/audit?since={today + dt.timedelta(days=1)}"))
     assert rows == [["No events match."]]

@@ -149,6 +149,7 @@ MATRIX: dict[tuple[str, str], dict[str, Status]] = {
     ("POST", G + "/sections/{section_id:int}/recommendations"): page(303, 303, 303, 303, 403),
     ("GET", G + "/sections/{ident:int}/edit"): page(200, 200, 200, 200, 403),
     ("POST", G + "/sections/{ident:int}/edit"): page(303, 303, 303, 303, 403),
+    ("POST", G + "/sections/{ident:int}/presence"): page(200, 200, 200, 200, 403),  # the editor's heartbeat
     ("GET", G + "/sections/{ident:int}/history"): READ_PAGE,
     ("GET", G + "/sections/{ident:int}/diff"): READ_PAGE,
     ("POST", G + "/sections/{ident:int}/restore/{rev_no:int}"): page(303, 303, 303, 303, 403),
@@ -159,6 +160,7 @@ MATRIX: dict[tuple[str, str], dict[str, Status]] = {
     ("POST", G + "/r/{number:int}/withdraw"): page(303, 303, 303, 303, 403),
     ("GET", G + "/r/{ident:int}/edit"): page(200, 200, 200, 200, 403),
     ("POST", G + "/r/{ident:int}/edit"): page(303, 303, 303, 303, 403),
+    ("POST", G + "/r/{ident:int}/presence"): page(200, 200, 200, 200, 403),
     ("GET", G + "/r/{ident:int}/history"): READ_PAGE,
     ("GET", G + "/r/{ident:int}/diff"): READ_PAGE,
     ("POST", G + "/r/{ident:int}/restore/{rev_no:int}"): page(303, 303, 303, 303, 403),
@@ -380,6 +382,8 @@ WRITES: dict[tuple[str, str], Builder] = {
         _url(w, G + "/sections/{section_id:int}/recommendations"), form={
             "title": f"New item {w.next()}", "text": "Do the new thing."}),
     ("POST", G + "/sections/{ident:int}/edit"): lambda w, r: _save(w, G + "/sections/{ident:int}/edit", False),
+    ("POST", G + "/sections/{ident:int}/presence"): lambda w, r: Req(
+        _url(w, G + "/sections/{ident:int}/presence"), form={"base_rev_no": head_rev(w.db, "section", w.s_edit)}),
     ("POST", G + "/sections/{ident:int}/restore/{rev_no:int}"): lambda w, r: Req(
         _url(w, G + "/sections/{ident:int}/restore/{rev_no:int}"), form={}),
     ("POST", G + "/sections/{ident:int}/comments"): lambda w, r: Req(
@@ -391,6 +395,8 @@ WRITES: dict[tuple[str, str], Builder] = {
     ("POST", G + "/r/{number:int}/withdraw"): lambda w, r: Req(
         _url(w, G + "/r/{number:int}/withdraw", number=w.r_withdraw), form={"withdrawn": "true"}),
     ("POST", G + "/r/{ident:int}/edit"): lambda w, r: _save(w, G + "/r/{ident:int}/edit", False),
+    ("POST", G + "/r/{ident:int}/presence"): lambda w, r: Req(
+        _url(w, G + "/r/{ident:int}/presence"), form={"base_rev_no": head_rev(w.db, "recommendation", w.r_edit)}),
     ("POST", G + "/r/{ident:int}/restore/{rev_no:int}"): lambda w, r: Req(
         _url(w, G + "/r/{ident:int}/restore/{rev_no:int}"), form={}),
     ("POST", G + "/r/{ident:int}/comments"): lambda w, r: Req(_url(w, G + "/r/{ident:int}/comments"),

@@ -6,6 +6,7 @@ from wg.models.base import UTCDateTime, utcnow
 from wg.models.drafting import Comment, Mention, Recommendation, Revision, Section
 from wg.models.enums import AttributionMode, ConsensusRule, GroupState, Role
 from wg.models.groups import Membership, Subgroup, SubgroupMember, WorkingGroup
+from wg.models.presence import EditorHeartbeat
 from wg.models.report import Export, ReportLogo, ReportSettings
 from wg.models.review import Notification, Position, ReviewEvent
 
@@ -13,6 +14,7 @@ __all__ = [
     "AttributionMode",
     "AuditEvent",
     "Comment",
+    "EditorHeartbeat",
     "Export",
     "FailedLoginTally",
     "ConsensusRule",

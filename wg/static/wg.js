@@ -386,3 +386,19 @@
     start();
   }
 })();
+
+/* presence and audit (issue 18): the editor's presence line is re-fetched every few seconds; swap it only when
+   what it says changed, so a screen reader announces a change, not the same sentence every poll. */
+(function () {
+  "use strict";
+  document.addEventListener("htmx:beforeSwap", function (evt) {
+    var target = evt.detail.target;
+    if (!target || !target.hasAttribute || !target.hasAttribute("data-wg-presence")) { return; }
+    var text = evt.detail.serverResponse || "";
+    if (target.getAttribute("data-wg-presence-last") === text) {
+      evt.detail.shouldSwap = false;
+      return;
+    }
+    target.setAttribute("data-wg-presence-last", text);
+  });
+})();

@@ -11,6 +11,7 @@ from litestar.params import Body, FromPath, FromQuery
 from sqlmodel import Session
 
 from wg.features.drafting import operations as ops
+from wg.features.drafting import presence as presence_ops
 from wg.features.drafting.queries import (
     comment_counts,
     comment_threads,
@@ -34,7 +35,7 @@ from wg.features.review.panels import review_panel_context, section_panel_contex
 from wg.features.review.queries import review_board
 from wg.lib.deps import DbSession, Group, provide_group, provide_user
 from wg.lib.errors import NotAllowed, ValidationFailed
-from wg.lib.web import AnyRequest, client_ip, is_htmx, render, see_other
+from wg.lib.web import AnyRequest, client_ip, is_htmx, render, see_other, settings_of
 from wg.policy import (
     can_comment,
     can_create_section,
@@ -116,6 +117,15 @@ def _autosave_key(ctx: GroupContext, target: Target | None, kind: str, action: s
         return f"{ctx.group.slug}:{target.kind}:{target.id}"
     where = action.rstrip("/").split("/")[-2] if kind == RECOMMENDATION else "group"
     return f"{ctx.group.slug}:new:{kind}:{where}"
+
+
+def _presence_context(request: AnyRequest, db: Session, ctx: GroupContext, target: Target, base_rev_no: int
+                      ) -> dict[str, Any]:
+    """What the editor's presence line shows (reading only: the heartbeat itself is a POST)."""
+    interval = settings_of(request).presence_interval
+    return {"presence": presence_ops.presence(db, target, ctx.user.id or 0, base_rev_no, interval),
+            "presence_interval": interval, "presence_url": f"/g/{ctx.group.slug}{target.url}/presence",
+            "diff_url": f"/g/{ctx.group.slug}{target.url}/diff"}
 
 
 def _draft_values(rev: Any) -> dict[str, Any]:
@@ -283,9 +293,26 @@ class _TargetPages(Controller):
         target = self.load_target(db, ctx, ident)
         ops.require_draft(ctx, target)
         head = head_revision(db, target)
-        return render(request, "drafting/edit.html", _editor_context(
+        base_rev_no = head.rev_no if head else 0
+        context = _editor_context(
             db, ctx, target, _draft_values(head), {}, f"/g/{ctx.group.slug}{target.url}/edit", target.kind,
-            head.rev_no if head else 0, f"Edit {target.label if target.recommendation else 'section'}"))
+            base_rev_no, f"Edit {target.label if target.recommendation else 'section'}")
+        return render(request, "drafting/edit.html", {**context, **_presence_context(request, db, ctx, target,
+                                                                                       base_rev_no)})
+
+    @post("/presence", sync_to_thread=True)
+    def presence(self, request: AnyRequest, db: DbSession, ctx: Group, ident: FromPath[int],
+                 data: FormBody) -> Response[Any]:
+        """An open editor's heartbeat (htmx, every ``WG_PRESENCE_INTERVAL`` seconds): records it and answers with
+        who else is editing and whether a revision was saved since the editor opened."""
+        target = self.load_target(db, ctx, ident)
+        ops.require_draft(ctx, target)
+        raw_base = str(data.get("base_rev_no") or "0").strip()
+        base_rev_no = int(raw_base) if raw_base.isdigit() and len(raw_base) < 10 else 0
+        presence_ops.beat(db, target, ctx.user.id or 0, base_rev_no)
+        db.commit()
+        return render(request, "drafting/_presence_status.html",
+                      _presence_context(request, db, ctx, target, base_rev_no))
 
     @post("/edit", sync_to_thread=True)
     def save(self, request: AnyRequest, db: DbSession, ctx: Group, ident: FromPath[int],
@@ -300,13 +327,20 @@ class _TargetPages(Controller):
         try:
             draft = ops.read_draft(data, target.kind, ctx.group.countries)
             note = ops.read_note(data)
-            outcome = ops.commit_with_retry(
-                db, lambda: ops.save_revision(db, ctx, target, base_rev_no, draft, note, client_ip(request)))
+
+            def save_and_leave() -> ops.SaveOutcome:
+                outcome = ops.save_revision(db, ctx, target, base_rev_no, draft, note, client_ip(request))
+                if outcome.kind != "conflict":  # the next page is not the editor: others stop seeing this one
+                    presence_ops.leave(db, target, ctx.user.id or 0)
+                return outcome
+
+            outcome = ops.commit_with_retry(db, save_and_leave)
         except ValidationFailed as exc:
             db.rollback()
-            return render(request, "drafting/edit.html", _editor_context(
-                db, ctx, target, data, exc.errors, action, target.kind, max(base_rev_no, 0), heading),
-                status_code=422)
+            return render(request, "drafting/edit.html", {
+                **_editor_context(db, ctx, target, data, exc.errors, action, target.kind, max(base_rev_no, 0),
+                                  heading),
+                **_presence_context(request, db, ctx, target, max(base_rev_no, 0))}, status_code=422)
         page = f"/g/{ctx.group.slug}{target.url}"
         if outcome.kind == "conflict":
             current = outcome.current

@@ -8,6 +8,7 @@ import datetime as dt
 import io
 from collections.abc import Sequence
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from litestar import Controller, Response, get, post
 from litestar.di import Provide
@@ -21,6 +22,7 @@ from wg.features.drafting.targets import recommendation_target, section_target
 from wg.features.groups.context import GroupContext
 from wg.features.report.loader import ReportNumbers, report_numbers
 from wg.features.review import operations as ops
+from wg.features.review.audit_log import action_label, describe
 from wg.features.review.queries import review_board
 from wg.features.review.state import SectionState
 from wg.lib.deps import CurrentUser, DbSession, Group, provide_group, provide_user
@@ -170,9 +172,15 @@ class ReviewPages(Controller):
     def audit(self, request: AnyRequest, db: DbSession, ctx: Group, action: FromQuery[str] = "",
               actor: FromQuery[str] = "", since: FromQuery[str] = "", until: FromQuery[str] = "",
               format: FromQuery[str] = "html") -> Response[Any]:  # noqa: A002
-        """The group's audit log with filters; ``format=csv`` downloads the filtered rows."""
+        """The group's audit log with filters, in words and in the viewer's time zone (the dates too); ``format=csv``
+        downloads the filtered rows with their ids."""
         if not can_view_audit(ctx.actor):
             raise NotAllowed("The audit log is for organizers.")
+        tz = ctx.user.time_zone or "UTC"
+        try:
+            zone = ZoneInfo(tz)
+        except (KeyError, ValueError):
+            tz, zone = "UTC", ZoneInfo("UTC")
         query = select(AuditEvent, User).join(User, col(User.id) == col(AuditEvent.actor_id), isouter=True).where(
             AuditEvent.group_id == ctx.group_id)
         errors: dict[str, str] = {}
@@ -182,13 +190,14 @@ class ReviewPages(Controller):
             query = query.where(AuditEvent.actor_id == int(actor))
         for name, value, op in (("since", since, ">="), ("until", until, "<")):
             if value:
-                try:
-                    day = dt.datetime.combine(dt.date.fromisoformat(value), dt.time(0), tzinfo=dt.UTC)
+                try:  # a day in the viewer's time zone: from its midnight there to the next
+                    day = dt.datetime.combine(dt.date.fromisoformat(value), dt.time(0), tzinfo=zone)
                 except ValueError:
                     errors[name] = "Enter a date like 2026-11-30."
                     continue
                 if op == "<":
-                    day += dt.timedelta(days=1)
+                    day = dt.datetime.combine(day.date() + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
+                day = day.astimezone(dt.UTC)
                 query = query.where(col(AuditEvent.at) >= day if op == ">=" else col(AuditEvent.at) < day)
         query = query.order_by(col(AuditEvent.id).desc())
         if format == "csv":
@@ -199,9 +208,10 @@ class ReviewPages(Controller):
         actions = db.exec(select(AuditEvent.action).where(AuditEvent.group_id == ctx.group_id).distinct()
                           .order_by(col(AuditEvent.action))).all()
         return render(request, "review/audit.html", {
-            "group": ctx.group, "actor": ctx.actor, "rows": rows, "people": people, "actions": actions,
+            "group": ctx.group, "actor": ctx.actor, "lines": describe(db, ctx.group, rows, tz), "people": people,
+            "actions": sorted(((a, action_label(a)) for a in actions), key=lambda pair: pair[1]),
             "values": {"action": action, "actor": actor, "since": since, "until": until}, "errors": errors,
-            "limit": AUDIT_PAGE, "numbers": report_numbers(db, ctx.group)})
+            "limit": AUDIT_PAGE, "tz": tz, "zone_name": tz.replace("_", " ")})
 
 
 def _audit_csv(rows: Any, group: WorkingGroup) -> Response[Any]:
