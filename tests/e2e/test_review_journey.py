@@ -117,6 +117,9 @@ def test_a_recommendation_is_reviewed_approved_and_its_section_reopened_by_an_ed
     # The section is approved.
     ren.goto(section_url)
     ren.get_by_role("button", name="Approve this section").click()
+    # The section has open comment threads: the chair is asked first.
+    expect(ren.get_by_role("heading", level=1)).to_contain_text("open comment thread")
+    ren.get_by_role("button", name="Approve anyway").click()
     expect(ren.locator("#approval .state")).to_have_text("Approved")
 
     # An edit afterwards re-opens it.
