@@ -40,7 +40,8 @@ def check(page: Page, name: str, mine: str) -> None:
     kept to look at. (The whole page's width at 390 px is the phone layout's test: the site header still overflows.)"""
     assert all_axe_violations(page) == [], page.url
     limit = page.viewport_size["width"]  # type: ignore[index]
-    wide = page.evaluate("""([sel, limit]) => [...document.querySelectorAll(sel)].flatMap(e => [e, ...e.querySelectorAll('*')])
+    wide = page.evaluate("""([sel, limit]) => [...document.querySelectorAll(sel)]
+        .flatMap(e => [e, ...e.querySelectorAll('*')])
         .filter(e => e.getBoundingClientRect().right > limit + 0.5)
         .slice(0, 8).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))""",
                          [mine, limit])

@@ -112,9 +112,9 @@ class ReviewBoard:
 
 
 _OPEN_REASONS = {
-    RecState.DRAFT: "in drafting: not yet submitted for review.",
-    RecState.CHANGES_REQUESTED: "changes requested: the drafters revise it and submit it again.",
-    RecState.SUBMITTED: "submitted: waiting for a chair's decision.",
+    RecState.DRAFT: "not yet submitted for review.",
+    RecState.CHANGES_REQUESTED: "the drafters revise it and submit it again.",
+    RecState.SUBMITTED: "waiting for a chair's decision.",
     RecState.APPROVED_TEXT_CHANGED: "the text changed after its approval: a chair decides on the new revision.",
 }
 
@@ -149,7 +149,8 @@ class Blocker:
     def __str__(self) -> str:
         if self.kind == "section":
             return f"Section “{self.title}”: {self.reason}"
-        text = f"{self.key} “{self.title}”: {self.reason}"
+        why = f"{self.state} — {self.reason}" if self.kind == "item" else self.reason
+        text = f"{self.key} “{self.title}”: {why}"
         if self.conditions:
             text += " The group's rule is not met yet: " + " ".join(self.conditions)
         return text
