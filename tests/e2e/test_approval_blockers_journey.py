@@ -162,5 +162,5 @@ def test_the_chair_sees_what_blocks_a_section_approves_it_by_keyboard_and_then_t
     check(ren, f"{size}-confirm", "main")
     press_tab_to(ren, "Approve anyway")
     ren.keyboard.press("Enter")
-    expect(ren.locator("#approval .state")).to_have_text("Approved")
+    expect(ren.locator("#approval > p .state")).to_have_text("Approved")
     check(ren, f"{size}-section-approved", "#approval")
