@@ -140,6 +140,13 @@ def test_the_chair_sees_what_blocks_a_section_approves_it_by_keyboard_and_then_t
     expect(ren.locator(f"#blockers-{section_id}")).to_contain_text("R-4")
     check(ren, f"{size}-queue", ".blocked-sections")
 
+    # A co-chair on R-7 (an objection): "Approve" is disabled and the unmet condition is beside it.
+    eleanor = person("eleanor.hayes", viewport)
+    eleanor.goto(f"{base}{G}/r/7#review")
+    expect(eleanor.get_by_role("button", name="Approve revision")).to_be_disabled()
+    expect(eleanor.locator("#approve-blockers")).to_contain_text("1 member objects.")
+    check(eleanor, f"{size}-item-blocked", "#review")
+
     # Back on the section, the chair follows the link to R-4 and approves it with the keyboard only.
     ren.goto(f"{section_url}#approval")
     ren.locator("#section-blockers").get_by_role("link").last.click()
