@@ -121,7 +121,10 @@ def test_position_change_after_approval_goes_through_reopening(api, make_client,
     assert approved_without_outcome(lee_api) == []
 
     # Approval is refused while the rule does not hold, through the form and the API.
-    assert page(lee, R8).find("button", attrs={"value": "approve"}) is None
+    chair_page = page(lee, R8)
+    approve = chair_page.find("button", attrs={"value": "approve"})
+    assert approve.has_attr("disabled") and approve["aria-disabled"] == "true"
+    assert "1 member objects." in text(chair_page.select_one(f"#{approve['aria-describedby']}"))
     before = counts(db)
     response = lee_api.post("/recommendations/8/decisions", {"decision": "approve", "rev_no": review["rev_no"]})
     assert error_fields(response) == ["consensus"]

@@ -361,10 +361,14 @@ def test_a_recommendation_goes_from_draft_to_an_approved_section_and_back(browse
     for browser in (priya, lee):
         page = follow(browser, submit(browser, page_url, f"{page_url}/position", {"stance": "support"}))
         assert "(now: support)" in text_of(page.select_one("#field-stance legend"))
-    # Japan has not: the approve button is not offered, and an approval is refused with the exact reason.
+    # Japan has not: the approve button is disabled, the unmet condition beside it, and an approval is refused
+    # with the exact reason.
     chair_page = get_page(ren, page_url)
     assert "You cannot approve it until the rule is met" in main_text(chair_page)
-    assert chair_page.find("button", attrs={"value": "approve"}) is None
+    approve = chair_page.find("button", attrs={"value": "approve"})
+    assert approve.has_attr("disabled") and approve["aria-disabled"] == "true"
+    assert [text_of(li) for li in chair_page.select(f"#{approve['aria-describedby']} li")] == [
+        "No member from Japan supports it yet."]
     reasons = [text_of(li) for li in chair_page.select("#review .verdict li")]
     assert reasons == ["No member from Japan supports it yet."]
     before = counts(db)
@@ -416,7 +420,9 @@ def test_a_recommendation_goes_from_draft_to_an_approved_section_and_back(browse
     # The section cannot be approved while R-4 (submitted) and R-5 (changes requested) are open.
     section_url = f"{G}/sections/{nts}"
     section_page = get_page(ren, section_url)
-    assert section_page.find("form", attrs={"action": f"{section_url}/approve"}) is None
+    button = section_page.find("form", attrs={"action": f"{section_url}/approve"}).find("button")
+    assert button.has_attr("disabled") and button["aria-disabled"] == "true"
+    assert [text_of(li.select_one(".key")) for li in section_page.select("#section-blockers > li")] == ["R-4", "R-5"]
     before = counts(db)
     response = post_raw(ren, section_url, f"{section_url}/approve", {"rev_no": str(head_rev_no(db, "section", nts))})
     assert response.status_code == 422
@@ -430,7 +436,17 @@ def test_a_recommendation_goes_from_draft_to_an_approved_section_and_back(browse
     follow(priya, submit(priya, f"{G}/r/5", f"{G}/r/5/withdraw"))
     section_page = get_page(ren, section_url)
     assert text_of(section_page.select_one("#approval .state")) == "Ready for approval"
-    page = follow(ren, submit(ren, section_url, f"{section_url}/approve"))
+    assert not section_page.select("#section-blockers")
+    # The section has open comment threads: approving asks first, listing them, and writes nothing yet.
+    before = counts(db)
+    response = submit(ren, section_url, f"{section_url}/approve")
+    assert response.status_code == 200
+    confirm = soup(response)
+    assert "open comment thread" in text_of(confirm.select_one("h1"))
+    assert confirm.select(".open-threads li a[href*='#comment-']")
+    assert counts(db) == before
+    page = follow(ren, submit_form(ren, form_on(confirm, f"{section_url}/approve"),
+                                   button=("confirm", "open-threads")))
     assert text_of(page.select_one("#approval .state")) == "Approved"
     assert "2 approved · 0 in review · 0 in drafting · 1 withdrawn" in text_of(page.select_one("#approval"))
 

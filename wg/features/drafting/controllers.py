@@ -85,6 +85,19 @@ def _paragraph_choice(paragraph: str | None) -> dict[str, Any]:
     return {"comment_values": {"paragraph": raw}} if raw.isdigit() else {}
 
 
+def _new_recommendation_context(db: Session, ctx: GroupContext, section: Target, values: dict[str, Any],
+                                errors: dict[str, str]) -> dict[str, Any]:
+    """The new-recommendation form, headed and breadcrumbed with the section it is for."""
+    head = head_revision(db, section)
+    title = head.title if head else section.label
+    base = f"/g/{ctx.group.slug}"
+    context = _editor_context(db, ctx, None, values, errors, f"{base}/sections/{section.id}/recommendations",
+                              RECOMMENDATION, 0, f"New recommendation in “{title}”")
+    context["breadcrumbs"] = [("Report", f"{base}/report"), (title, f"{base}{section.url}"),
+                              ("New recommendation", "")]
+    return context
+
+
 def section_page_context(db: Session, ctx: GroupContext, target: Target) -> dict[str, Any]:
     """Everything the section page shows: text, recommendations with their review states, approval, comments."""
     board = review_board(db, ctx.group)
@@ -215,9 +228,7 @@ class DraftingPages(Controller):
         target = section_target(db, ctx, section_id)
         if not can_draft(ctx.actor, target.subgroup_id):
             raise NotAllowed("Only members of this subgroup, the co-chairs and organizers add recommendations.")
-        action = f"/g/{ctx.group.slug}/sections/{section_id}/recommendations"
-        return render(request, "drafting/edit.html", _editor_context(
-            db, ctx, None, {}, {}, action, RECOMMENDATION, 0, "New recommendation"))
+        return render(request, "drafting/edit.html", _new_recommendation_context(db, ctx, target, {}, {}))
 
     @post("/sections/{section_id:int}/recommendations", sync_to_thread=True)
     def create_recommendation(self, request: AnyRequest, db: DbSession, ctx: Group, section_id: FromPath[int],
@@ -228,9 +239,8 @@ class DraftingPages(Controller):
             rec = ops.create_recommendation(db, ctx, target.section, data, client_ip(request))
         except ValidationFailed as exc:
             db.rollback()
-            action = f"/g/{ctx.group.slug}/sections/{section_id}/recommendations"
-            return render(request, "drafting/edit.html", _editor_context(
-                db, ctx, None, data, exc.errors, action, RECOMMENDATION, 0, "New recommendation"), status_code=422)
+            return render(request, "drafting/edit.html", _new_recommendation_context(db, ctx, target, data, exc.errors),
+                          status_code=422)
         db.commit()
         return see_other(request, f"/g/{ctx.group.slug}/r/{rec.number}?saved=1&created={section_id}")
 

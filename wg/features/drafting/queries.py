@@ -130,3 +130,36 @@ def comment_counts(db: Session, group_id: int, kind: str) -> dict[int, int]:
         .group_by(col(Comment.target_id))
     ).all()
     return dict(rows)
+
+
+@dataclass(frozen=True)
+class OpenThread:
+    """An unresolved comment thread on a section or one of its recommendations (``href`` relative to the group)."""
+
+    comment: Comment
+    author: User | None
+    on: str
+    href: str
+
+
+def open_threads(db: Session, view: SectionView) -> list[OpenThread]:
+    """The unresolved threads (top-level comments not resolved) on a section and its recommendations that are not
+    withdrawn, oldest first (one query)."""
+    recs = {r.recommendation.id: r.recommendation for r in view.active}
+    on_section = (col(Comment.target_type) == SECTION) & (col(Comment.target_id) == view.section.id)
+    on_recs = (col(Comment.target_type) == RECOMMENDATION) & col(Comment.target_id).in_(list(recs))
+    rows = db.exec(
+        select(Comment, User).join(User, col(User.id) == col(Comment.author_id), isouter=True)
+        .where(Comment.group_id == view.section.group_id, col(Comment.parent_id).is_(None),
+               col(Comment.resolved_at).is_(None), on_section | on_recs)
+        .order_by(col(Comment.created_at), col(Comment.id))
+    ).all()
+    threads: list[OpenThread] = []
+    for comment, author in rows:
+        if comment.target_type == SECTION:
+            threads.append(OpenThread(comment, author, "the section",
+                                      f"/sections/{view.section.id}#comment-{comment.id}"))
+        else:
+            rec = recs[comment.target_id]
+            threads.append(OpenThread(comment, author, rec.key, f"/r/{rec.number}#comment-{comment.id}"))
+    return threads

@@ -12,7 +12,7 @@ from litestar.params import Body, FromPath
 from wg.features.groups import operations as ops
 from wg.features.groups.queries import pending_invitations, roster, roster_by_country, subgroups_with_people
 from wg.features.report.loader import report_numbers
-from wg.features.review.queries import review_board
+from wg.features.review.queries import review_board, subgroup_work
 from wg.lib.deps import CurrentUser, DbSession, Group, form_ints, provide_group, provide_user
 from wg.lib.errors import NotAllowed, ValidationFailed
 from wg.lib.web import AnyRequest, client_ip, render, see_other, settings_of
@@ -201,6 +201,9 @@ def _subgroup_context(db: DbSession, ctx: Group, subgroup_id: FromPath[int], val
                       errors: dict[str, str]) -> dict[str, Any]:
     subgroup = ops.get_subgroup(db, ctx, subgroup_id)
     view = next(v for v in subgroups_with_people(db, ctx.group_id) if v.subgroup.id == subgroup.id)
+    board = review_board(db, ctx.group)
     return {**_base(ctx), "view": view, "subgroup": subgroup, "roster": roster(db, ctx.group_id),
+            "work": subgroup_work(board, ctx.actor, ctx.user.id or 0, subgroup.id or 0),
+            "numbers": report_numbers(db, ctx.group, board),
             "member_ids": {u.id for u in view.members}, "chair_ids": {u.id for u in view.chairs},
             "values": values or {"name": subgroup.name, "mandate": subgroup.mandate}, "errors": errors}

@@ -20,9 +20,15 @@ from wg.db import Database, lock_row
 from wg.features.audit.log import record
 from wg.features.groups.context import GroupContext
 from wg.features.report import exports
-from wg.features.report.loader import DEFAULT_ADVISERS_HEADING, report_logo, report_settings
+from wg.features.report.loader import (
+    DEFAULT_ADVISERS_HEADING,
+    ReportNumbers,
+    report_logo,
+    report_numbers,
+    report_settings,
+)
 from wg.features.report.snapshot import DEFAULT_DISCLAIMER
-from wg.features.review.queries import review_board
+from wg.features.review.queries import Blocker, review_board
 from wg.lib.deps import DbSession, Group, provide_group, provide_user
 from wg.lib.errors import NotAllowed, not_found
 from wg.lib.fields import check_optional, check_required, clean_line, strip_controls
@@ -40,21 +46,23 @@ TEXTS = ("acknowledgements", "foreword", "executive_summary", "disclaimer", "abo
 MAX_FRONT_TEXT = 20_000
 
 
-def _open_sections(db: Session, ctx: GroupContext) -> list[str]:
-    """What stands between the report and "final": each section not approved and each approved recommendation
-    without a valid outcome under the group's rule, with the reason."""
-    return review_board(db, ctx.group).finalise_blockers()
+def _open_sections(db: Session, ctx: GroupContext) -> tuple[list[Blocker], ReportNumbers]:
+    """What stands between the report and "final": each section not approved (and what blocks it) and each approved
+    recommendation without a valid outcome under the group's rule, with the reason; and the items' numbers."""
+    board = review_board(db, ctx.group)
+    return board.finalise_blockers(), report_numbers(db, ctx.group, board)
 
 
 def _exports_context(db: Session, ctx: GroupContext) -> dict[str, Any]:
     rows = db.exec(select(Export, User).join(User, col(User.id) == col(Export.user_id), isouter=True)
                    .where(Export.group_id == ctx.group_id).order_by(col(Export.id).desc()).limit(100)).all()
     settings = report_settings(db, ctx.group)
+    blockers, numbers = _open_sections(db, ctx)
     return {"group": ctx.group, "actor": ctx.actor, "rows": rows, "settings": settings,
             "busy": any(e.status in exports.ACTIVE for e, _ in rows),
             "is_interrupted": exports.is_interrupted, "max_attempts": exports.MAX_ATTEMPTS,
             "can_export": can_export(ctx.actor), "can_finalise": can_finalise_report(ctx.actor),
-            "can_edit_front_matter": can_edit_front_matter(ctx.actor), "open_sections": _open_sections(db, ctx)}
+            "can_edit_front_matter": can_edit_front_matter(ctx.actor), "open_sections": blockers, "numbers": numbers}
 
 
 async def provide_form_with_files(request: AnyRequest) -> dict[str, Any]:
@@ -214,11 +222,11 @@ class ReportPages(Controller):
         settings = report_settings(db, ctx.group, create=True)
         reopen = str(data.get("action") or "") == "reopen"
         if not reopen:
-            still_open = _open_sections(db, ctx)
+            still_open = review_board(db, ctx.group).finalise_blockers()
             if still_open:
                 db.rollback()
                 error = ("Every section must be approved first, and every approved recommendation must have a valid "
-                         "outcome under the group's rule. Still open: " + " ".join(still_open))
+                         "outcome under the group's rule. Still open: " + " ".join(map(str, still_open)))
                 return render(request, "exports/exports.html",
                               {**_exports_context(db, ctx), "errors": {"finalise": error}}, status_code=422)
         settings.finalised_at = None if reopen else utcnow()

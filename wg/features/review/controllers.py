@@ -18,6 +18,7 @@ from sqlmodel import Session, col, func, select
 
 from wg.db import Database
 from wg.features.drafting.controllers import recommendation_page_context, section_page_context
+from wg.features.drafting.queries import open_threads
 from wg.features.drafting.targets import recommendation_target, section_target
 from wg.features.groups.context import GroupContext
 from wg.features.report.loader import ReportNumbers, report_numbers
@@ -37,6 +38,7 @@ from wg.policy import (
 
 FormBody = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 AUDIT_PAGE = 200
+CONFIRM_OPEN_THREADS = "open-threads"  # the "Approve anyway" button's value: the chair saw the open threads
 
 
 def _rev_no(data: dict[str, Any]) -> int:
@@ -140,6 +142,16 @@ class ReviewPages(Controller):
                         data: FormBody) -> Response[Any]:
         """Approve the section as it stands."""
         target = section_target(db, ctx, section_id)
+        if str(data.get("confirm") or "") != CONFIRM_OPEN_THREADS and can_decide(ctx.actor, target.subgroup_id):
+            board = review_board(db, ctx.group)
+            section = board.section(target.id)
+            assert section is not None
+            threads = [] if board.section_blockers(section) else open_threads(db, section.view)
+            if threads:  # ask first: the chair may want to resolve them (nothing is written yet)
+                return render(request, "review/confirm_section_approval.html", {
+                    "group": ctx.group, "actor": ctx.actor, "target": target, "section_review": section,
+                    "threads": threads, "rev_no": str(data.get("rev_no") or ""), "note": str(data.get("note") or ""),
+                    "confirm": CONFIRM_OPEN_THREADS})
         try:
             ops.approve_section(db, ctx, target, _rev_no(data), data, client_ip(request))
         except ValidationFailed as exc:
@@ -161,11 +173,12 @@ class ReviewPages(Controller):
                    if r.state.can_decide and can_decide(ctx.actor, s.view.section.subgroup_id)]
         waiting.sort(key=lambda pair: (pair[1].submitted.deadline if pair[1].submitted and pair[1].submitted.deadline
                                        else now + dt.timedelta(days=3650)))
-        ready = [s for s in board.sections if s.state in {SectionState.READY, SectionState.NEEDS_REAPPROVAL}
-                 and all(r.state.settled for r in s.recommendations)
-                 and can_decide(ctx.actor, s.view.section.subgroup_id)]
+        mine = [(s, board.section_blockers(s)) for s in board.sections
+                if s.state is not SectionState.APPROVED and can_decide(ctx.actor, s.view.section.subgroup_id)]
+        ready = [s for s, blockers in mine if not blockers]
+        blocked = [(s, blockers) for s, blockers in mine if blockers]
         return render(request, "review/queue.html", {"group": ctx.group, "actor": ctx.actor, "waiting": waiting,
-                                                     "ready": ready, "now": now,
+                                                     "ready": ready, "blocked": blocked, "now": now,
                                                      "numbers": report_numbers(db, ctx.group, board)})
 
     @get("/audit", sync_to_thread=True)

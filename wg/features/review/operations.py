@@ -221,12 +221,12 @@ def approve_section(db: Session, ctx: GroupContext, target: Target, rev_no: int,
     if rev_no != section.view.head.rev_no:
         raise StaleDecision({"rev_no": f"The section text changed while you were reading it: revision "
                                        f"{section.view.head.rev_no} is now current."})
-    open_items = [r.view.recommendation.key for r in section.recommendations if not r.state.settled]
+    blockers = board.section_blockers(section)  # the list the approval panel shows, checked again under the lock
+    open_items = [b.key for b in blockers if b.kind == "item"]
     if open_items:
         raise ValidationFailed({"section": "Every recommendation must be approved or withdrawn first; still open: "
                                            + ", ".join(open_items) + "."})
-    lost = [f"{r.view.recommendation.key} is {r.outcome_problem}" for r in section.recommendations
-            if r.outcome_problem]
+    lost = [f"{b.key} is {b.reason}" for b in blockers if b.kind == "outcome"]
     if lost:
         raise ValidationFailed({"section": "Every approved recommendation needs a valid outcome; reopen it first. "
                                            + " ".join(lost)})

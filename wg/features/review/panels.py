@@ -50,7 +50,8 @@ def section_panel_context(db: Session, ctx: GroupContext, target: Target, board:
     board = board or review_board(db, ctx.group)
     section = board.section(target.id)
     assert section is not None
+    blockers = board.section_blockers(section)
+    may_decide = can_decide(ctx.actor, target.subgroup_id)
     return {"section_review": section, "rec_reviews": {r.number: r for r in section.recommendations},
-            "can_approve_section": can_decide(ctx.actor, target.subgroup_id)
-            and section.state in {SectionState.READY, SectionState.NEEDS_REAPPROVAL}
-            and all(r.state.settled for r in section.recommendations)}
+            "section_blockers": blockers, "may_approve_section": may_decide,
+            "can_approve_section": may_decide and section.state is not SectionState.APPROVED and not blockers}

@@ -21,6 +21,7 @@ from wg.features.review.state import (
     section_state,
 )
 from wg.models import Membership, Position, ReviewEvent, Role, User, WorkingGroup
+from wg.policy import Actor, can_draft, can_take_position
 
 SIGNATORY_ROLES = (Role.MEMBER.value, Role.CO_CHAIR.value)
 SUBMISSION_KINDS = ("submit", "reopen")
@@ -83,17 +84,76 @@ class ReviewBoard:
         """The review of one section."""
         return next((s for s in self.sections if s.view.section.id == section_id), None)
 
-    def finalise_blockers(self) -> list[str]:
-        """Why the report cannot be finalised: each section not approved and each approved recommendation without
-        a valid outcome, named with the reason ("" items: none, the report can be finalised)."""
-        problems: list[str] = []
+    def section_blockers(self, section: SectionReview) -> list[Blocker]:
+        """What stands between this section and its approval (the one rule the section panel, the chairs' queue,
+        finalising and the approval itself use): every recommendation not settled, with its state and, while the
+        group's rule is unmet, the unmet conditions; every approved recommendation without a valid outcome."""
+        blockers: list[Blocker] = []
+        for r in section.recommendations:
+            if not r.state.settled:
+                unmet = () if r.verdict.met else tuple(r.verdict.reasons)
+                blockers.append(_item_blocker(section, r, "item", _OPEN_REASONS[r.state], unmet))
+            elif r.outcome_problem:
+                blockers.append(_item_blocker(section, r, "outcome", r.outcome_problem, ()))
+        return blockers
+
+    def finalise_blockers(self) -> list[Blocker]:
+        """Why the report cannot be finalised: each section not approved (then what blocks it) and each approved
+        recommendation without a valid outcome, named with the reason (empty: the report can be finalised)."""
+        problems: list[Blocker] = []
         for s in self.sections:
             if s.state is not SectionState.APPROVED:
-                problems.append(f"Section “{s.view.head.title}”: {s.state.value}.")
-            for r in s.recommendations:
-                if r.outcome_problem:
-                    problems.append(f"{r.view.recommendation.key} “{r.view.head.title}”: {r.outcome_problem}")
+                problems.append(Blocker(
+                    kind="section", key="", number=None, title=s.view.head.title, state=s.state.value,
+                    reason=f"{s.state.value}.", conditions=(), href=f"/sections/{s.view.section.id}#approval",
+                    section_title=s.view.head.title, section_id=s.view.section.id or 0))
+            problems.extend(self.section_blockers(s))
         return problems
+
+
+_OPEN_REASONS = {
+    RecState.DRAFT: "not yet submitted for review.",
+    RecState.CHANGES_REQUESTED: "the drafters revise it and submit it again.",
+    RecState.SUBMITTED: "waiting for a chair's decision.",
+    RecState.APPROVED_TEXT_CHANGED: "the text changed after its approval: a chair decides on the new revision.",
+}
+
+
+def _item_blocker(section: SectionReview, r: RecReview, kind: str, reason: str, conditions: tuple[str, ...]
+                  ) -> Blocker:
+    rec = r.view.recommendation
+    return Blocker(kind=kind, key=rec.key, number=rec.number, title=r.view.head.title, state=r.state.value,
+                   reason=reason, conditions=conditions, href=f"/r/{rec.number}#review",
+                   section_title=section.view.head.title, section_id=section.view.section.id or 0)
+
+
+@dataclass(frozen=True)
+class Blocker:
+    """One thing standing between a section (or the report) and its approval, as pages list it.
+
+    ``kind`` is "item" (a recommendation not yet approved or withdrawn), "outcome" (approved, but the group's rule
+    no longer holds) or "section" (a section not approved, when finalising). ``href`` is relative to the group's
+    pages; ``conditions`` are the group's rule's unmet conditions (which countries have not supported it …)."""
+
+    kind: str
+    key: str
+    number: int | None
+    title: str
+    state: str
+    reason: str
+    conditions: tuple[str, ...]
+    href: str
+    section_title: str
+    section_id: int
+
+    def __str__(self) -> str:
+        if self.kind == "section":
+            return f"Section “{self.title}”: {self.reason}"
+        why = f"{self.state} — {self.reason}" if self.kind == "item" else self.reason
+        text = f"{self.key} “{self.title}”: {why}"
+        if self.conditions:
+            text += " The group's rule is not met yet: " + " ".join(self.conditions)
+        return text
 
 
 def _newest_events(db: Session, group_id: int) -> dict[tuple[str, int], ReviewEvent]:
@@ -180,3 +240,37 @@ def review_board(db: Session, group: WorkingGroup, now: dt.datetime | None = Non
                                fingerprint, [r.state for r in recs])
         sections.append(SectionReview(view, sstate, fingerprint, approval, tuple(recs)))
     return ReviewBoard(group=group, sections=tuple(sections), signatory_countries=countries)
+
+
+@dataclass(frozen=True)
+class SubgroupWork:
+    """A subgroup's sections and what in them waits for one member (the subgroup page's "what next")."""
+
+    sections: tuple[SectionReview, ...]
+    can_draft: bool
+    to_draft: tuple[RecReview, ...]
+    to_revise: tuple[RecReview, ...]
+    to_take_position: tuple[RecReview, ...]
+
+    @property
+    def waiting(self) -> int:
+        """How many items wait for the member."""
+        return len(self.to_draft) + len(self.to_revise) + len(self.to_take_position)
+
+
+def subgroup_work(board: ReviewBoard, actor: Actor, user_id: int, subgroup_id: int) -> SubgroupWork:
+    """The subgroup's sections, and the items in them waiting for this member: drafts to finish and submit (when they
+    may draft here), changes requested to answer, and submitted items without their position (nearest deadline
+    first; only signatories take positions)."""
+    sections = tuple(s for s in board.sections if s.view.section.subgroup_id == subgroup_id)
+    items = [r for s in sections for r in s.recommendations]
+    drafting = can_draft(actor, subgroup_id)
+    far = dt.datetime.max.replace(tzinfo=dt.UTC)
+    waiting_position = sorted(
+        (r for r in items if r.state is RecState.SUBMITTED and all(p.user_id != user_id for p in r.positions)),
+        key=lambda r: (r.submitted.deadline if r.submitted and r.submitted.deadline else far, r.number))
+    return SubgroupWork(
+        sections=sections, can_draft=drafting,
+        to_draft=tuple(r for r in items if r.state is RecState.DRAFT) if drafting else (),
+        to_revise=tuple(r for r in items if r.state is RecState.CHANGES_REQUESTED) if drafting else (),
+        to_take_position=tuple(waiting_position) if can_take_position(actor) else ())
