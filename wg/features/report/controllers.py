@@ -46,7 +46,8 @@ def _open_sections(db: Session, ctx: GroupContext) -> list[str]:
 
 def _exports_context(db: Session, ctx: GroupContext) -> dict[str, Any]:
     rows = db.exec(select(Export, User).join(User, col(User.id) == col(Export.user_id), isouter=True)
-                   .where(Export.group_id == ctx.group_id).order_by(col(Export.id).desc()).limit(100)).all()
+                   .where(Export.group_id == ctx.group_id)
+                   .order_by(col(Export.created_at).desc(), col(Export.id).desc()).limit(100)).all()
     settings = report_settings(db, ctx.group)
     return {"group": ctx.group, "actor": ctx.actor, "rows": rows, "settings": settings,
             "busy": any(e.status in exports.ACTIVE for e, _ in rows),
