@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 
 from wg.demo_content import SECTIONS, DemoComment, DemoRevision
 from wg.features.accounts.operations import create_user, find_user_by_email
+from wg.features.accounts.passwords import hash_password
 from wg.features.drafting.operations import (
     add_comment,
     create_recommendation,
@@ -121,9 +122,18 @@ def load_demo(db: Session) -> DemoResult:
     existing = db.exec(select(WorkingGroup).where(WorkingGroup.slug == DEMO_SLUG)).first()
     if existing is not None:
         return DemoResult(created=False, group=existing)
+    # Everyone in the demo has the same published password: hash it once (Argon2 takes about a second a hash on a
+    # busy machine, and the demo has seventeen logins).
+    password_hash = hash_password(DEMO_PASSWORD)
+
+    def with_password(user: User) -> User:
+        user.password_hash = password_hash
+        db.add(user)
+        return user
+
     if find_user_by_email(db, DEMO_ADMIN) is None:
-        create_user(db, email=DEMO_ADMIN, display_name="Platform Administrator", password=DEMO_PASSWORD,
-                    country="US", time_zone="America/New_York", is_admin=True)
+        with_password(create_user(db, email=DEMO_ADMIN, display_name="Platform Administrator", password=None,
+                                  country="US", time_zone="America/New_York", is_admin=True))
     group = WorkingGroup(
         slug=DEMO_SLUG,
         name="U.S.–Japan–ROK Trilateral Working Group",
@@ -134,10 +144,10 @@ def load_demo(db: Session) -> DemoResult:
     db.flush()
     users = {}
     for person in PEOPLE:
-        user = find_user_by_email(db, person.email) or create_user(
-            db, email=person.email, display_name=person.name, native_name=person.native, password=DEMO_PASSWORD,
+        user = find_user_by_email(db, person.email) or with_password(create_user(
+            db, email=person.email, display_name=person.name, native_name=person.native, password=None,
             country=person.country, affiliation=person.affiliation, sector=person.sector,
-            time_zone=person.time_zone)
+            time_zone=person.time_zone))
         users[person.key] = user
         db.add(Membership(group_id=group.id or 0, user_id=user.id or 0, role=person.role.value,
                           listed_in_report=person.role is not Role.OBSERVER))
@@ -296,7 +306,7 @@ def _comments(story: _Story, clock: _Clock, target_for: Callable[[str, int], Tar
                            _IP)
         _comments(story, clock, target_for, ident, demo.replies, comment.id)
         if demo.resolved:
-            story.at(at + dt.timedelta(hours=3), set_resolved, story.db, story.ctx(demo.author),
+            story.at(clock.tick(), set_resolved, story.db, story.ctx(demo.author),
                      target_for(demo.author, ident), comment, True, _IP)
 
 
@@ -339,25 +349,26 @@ def _load_review(story: _Story, drafts: _Drafts) -> None:
             story.at(ago(hours_ago - offset * 0.4), record_position, db, story.ctx(key), story.rec(key, n),
                      {"stance": stance, "text": text}, _IP)
 
+    # In the order it happened (hours ago).
+    submit(8, "aoi.kobayashi", 70)
     for number in (1, 2, 3):
         submit(number, "haruka.sato", 60)
-    for number in (1, 2, 3):
-        positions(number, 34 - number)
-    for number in (1, 2, 3):
-        decide(number, "maya.chen", "approve", "Ready for the report.", 26)
-    section_id, section_rev, _numbers = drafts.sections[1]
-    story.at(ago(24), lambda: approve_section(db, story.ctx("maya.chen"), story.section("maya.chen", section_id),
-                                              section_rev, {}, _IP))
-    submit(8, "aoi.kobayashi", 70)
-    positions(8, 30)
-    decide(8, "lee.seoyeon", "approve", "Approved as drafted.", 10)
     submit(5, "lee.seoyeon", 50)
+    submit(7, "lee.seoyeon", 40)
+    for number, hours in ((1, 36), (2, 34), (3, 32)):
+        positions(number, hours)
     decide(5, "ren.nakamura", "request-changes",
            "Name the finance mechanism and who would host it; the current text is too general.", 30)
-    submit(7, "lee.seoyeon", 40)
-    positions(7, 28)
+    positions(8, 29)
+    positions(7, 27)
+    for number in (1, 2, 3):
+        decide(number, "maya.chen", "approve", "Ready for the report.", 25)
+    section_id, section_rev, _numbers = drafts.sections[1]
+    story.at(ago(24), approve_section, db, story.ctx("maya.chen"), story.section("maya.chen", section_id),
+             section_rev, {}, _IP)
     submit(4, "priya.raman", 20, due_tomorrow=True)
     positions(4, 16)
+    decide(8, "lee.seoyeon", "approve", "Approved as drafted.", 10)
 
 
 def demo_logins() -> list[tuple[str, str]]:
