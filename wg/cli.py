@@ -62,14 +62,14 @@ def _database(settings: Settings) -> Database:
 
 def cmd_db_upgrade(settings: Settings) -> None:
     """Apply migrations."""
-    from wg.migrate import upgrade
+    from wg.migrate import upgrade, upgrade_message
 
     db = _database(settings)
     try:
-        upgrade(db.engine)
+        before, after = upgrade(db.engine)
     finally:
         db.dispose()
-    print("Database is up to date.")
+    print(upgrade_message(before, after))
 
 
 def cmd_demo(settings: Settings, quiet: bool) -> None:

@@ -3,32 +3,39 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
 from wg.demo_content import SECTIONS, DemoComment, DemoRevision
 from wg.features.accounts.operations import create_user, find_user_by_email
-from wg.features.audit.log import record
-from wg.features.drafting.operations import MENTION_RE, mention_handle
+from wg.features.accounts.passwords import hash_password
+from wg.features.drafting.operations import (
+    add_comment,
+    create_recommendation,
+    create_section,
+    read_draft,
+    read_note,
+    save_revision,
+    set_resolved,
+)
+from wg.features.drafting.targets import Target, recommendation_target, section_target
+from wg.features.groups.context import GroupContext, load_group_context
+from wg.features.groups.operations import create_subgroup, set_subgroup_members
 from wg.features.report.snapshot import DEFAULT_DISCLAIMER
-from wg.features.review.state import section_fingerprint
+from wg.features.review.operations import approve_section, decide_on_revision, record_position, submit_recommendation
 from wg.models import (
-    Comment,
     Membership,
-    Mention,
     Notification,
-    Position,
-    Recommendation,
     ReportSettings,
-    ReviewEvent,
-    Revision,
     Role,
-    Section,
     Subgroup,
-    SubgroupMember,
     User,
     WorkingGroup,
+    story_time,
     utcnow,
 )
 
@@ -115,9 +122,18 @@ def load_demo(db: Session) -> DemoResult:
     existing = db.exec(select(WorkingGroup).where(WorkingGroup.slug == DEMO_SLUG)).first()
     if existing is not None:
         return DemoResult(created=False, group=existing)
+    # Everyone in the demo has the same published password: hash it once (Argon2 takes about a second a hash on a
+    # busy machine, and the demo has seventeen logins).
+    password_hash = hash_password(DEMO_PASSWORD)
+
+    def with_password(user: User) -> User:
+        user.password_hash = password_hash
+        db.add(user)
+        return user
+
     if find_user_by_email(db, DEMO_ADMIN) is None:
-        create_user(db, email=DEMO_ADMIN, display_name="Platform Administrator", password=DEMO_PASSWORD,
-                    country="US", time_zone="America/New_York", is_admin=True)
+        with_password(create_user(db, email=DEMO_ADMIN, display_name="Platform Administrator", password=None,
+                                  country="US", time_zone="America/New_York", is_admin=True))
     group = WorkingGroup(
         slug=DEMO_SLUG,
         name="U.S.–Japan–ROK Trilateral Working Group",
@@ -128,23 +144,19 @@ def load_demo(db: Session) -> DemoResult:
     db.flush()
     users = {}
     for person in PEOPLE:
-        user = find_user_by_email(db, person.email) or create_user(
-            db, email=person.email, display_name=person.name, native_name=person.native, password=DEMO_PASSWORD,
+        user = find_user_by_email(db, person.email) or with_password(create_user(
+            db, email=person.email, display_name=person.name, native_name=person.native, password=None,
             country=person.country, affiliation=person.affiliation, sector=person.sector,
-            time_zone=person.time_zone)
+            time_zone=person.time_zone))
         users[person.key] = user
         db.add(Membership(group_id=group.id or 0, user_id=user.id or 0, role=person.role.value,
                           listed_in_report=person.role is not Role.OBSERVER))
-    subgroups: dict[str, int] = {}
-    for position, (name, mandate, chair, members) in enumerate(SUBGROUPS):
-        subgroup = Subgroup(group_id=group.id or 0, name=name, mandate=mandate, position=position)
-        db.add(subgroup)
-        db.flush()
-        subgroups[name] = subgroup.id or 0
-        for key in members:
-            db.add(SubgroupMember(subgroup_id=subgroup.id or 0, user_id=users[key].id or 0, is_chair=key == chair))
-    drafts = _load_drafts(db, group.id or 0, users, subgroups)
-    _load_review(db, group.id or 0, users, drafts)
+    db.flush()
+    story = _Story(db, group, users)
+    _load_subgroups(story)
+    drafts = _load_drafts(story)
+    _load_review(story, drafts)
+    story.read_everything()
     db.add(ReportSettings(
         group_id=group.id or 0, title="Reinvesting in U.S.–Japan–ROK Strategic Relations",
         subtitle="A Practical Trilateral Agenda",
@@ -167,8 +179,49 @@ def load_demo(db: Session) -> DemoResult:
             "assistance, women's empowerment, space, business partnerships and exchanges between their "
             "societies."),
         disclaimer=DEFAULT_DISCLAIMER))
-    record(db, "demo.loaded", actor_id=None, group_id=group.id, object_type="group", object_id=group.id)
     return DemoResult(created=True, group=group)
+
+
+T = TypeVar("T")
+_IP = "demo"
+
+
+class _Story:
+    """Runs the operations members use, as the demo's people, and dates what each one wrote to its moment.
+
+    The operations date what they write with ``utcnow()``; a real group's history is spread over weeks, so each step
+    runs inside ``story_time`` at its own moment (weeks ago for drafting, hours ago for the latest review).
+    """
+
+    def __init__(self, db: Session, group: WorkingGroup, users: dict[str, User]) -> None:
+        self.db, self.group, self.users = db, group, users
+        self.contexts: dict[str, GroupContext] = {}
+
+    def ctx(self, key: str) -> GroupContext:
+        """The group as the demo person ``key`` sees it (reloaded after subgroup changes)."""
+        if key not in self.contexts:
+            self.contexts[key] = load_group_context(self.db, self.users[key], DEMO_SLUG)
+        return self.contexts[key]
+
+    def at(self, when: dt.datetime, step: Callable[..., T], *args: Any) -> T:
+        """Run one step (an operation and its arguments) as if it were ``when``."""
+        with story_time(when):
+            return step(*args)
+
+    def section(self, key: str, section_id: int) -> Target:
+        """A section as a drafting target, for ``key``."""
+        return section_target(self.db, self.ctx(key), section_id)
+
+    def rec(self, key: str, number: int) -> Target:
+        """A recommendation (R-number) as a drafting target, for ``key``."""
+        return recommendation_target(self.db, self.ctx(key), number)
+
+    def read_everything(self) -> None:
+        """Members have read the demo's past notifications, an hour after each arrived."""
+        for note in self.db.exec(select(Notification).where(Notification.group_id == self.group.id)).all():
+            note.read_at = note.created_at + dt.timedelta(hours=1)
+            self.db.add(note)
+        self.db.flush()
 
 
 class _Clock:
@@ -190,60 +243,71 @@ class _Drafts:
     recommendations: dict[int, tuple[int, int]]
 
 
-def _load_drafts(db: Session, group_id: int, users: dict[str, User], subgroups: dict[str, int]) -> _Drafts:
-    """The report's sections, recommendations, their revisions and comments, as members would have made them."""
+def _load_subgroups(story: _Story) -> None:
+    """The organizer creates the three subgroups and seats their members and chairs, five to seven weeks ago."""
+    start = utcnow() - dt.timedelta(weeks=7)
+    ids = {key: user.id or 0 for key, user in story.users.items()}
+    for index, (name, mandate, chair, members) in enumerate(SUBGROUPS):
+        when = start + dt.timedelta(days=index, hours=2)
+        organizer = story.ctx("organizer")
+        subgroup = story.at(when, create_subgroup, story.db, organizer, {"name": name, "mandate": mandate}, _IP)
+        story.at(when + dt.timedelta(minutes=20), set_subgroup_members, story.db, organizer, subgroup,
+                 [ids[k] for k in members], [ids[chair]], _IP)
+    story.contexts.clear()  # seats changed what people may do
+
+
+def _draft_fields(rev: DemoRevision, target: str = "") -> dict[str, str]:
+    return {"title": rev.title, "text": rev.text, "rationale": rev.rationale, "target": target, "note": rev.note}
+
+
+def _load_drafts(story: _Story) -> _Drafts:
+    """The report's sections, recommendations, their revisions and comments, as members made them."""
+    db = story.db
     steps = sum(len(s.revisions) + sum(len(r.revisions) + 1 for r in s.recommendations) + 1 for s in SECTIONS)
     clock = _Clock(steps + 20)
-    handles = {mention_handle(u.display_name): u for u in users.values()}
-    number = 0
+    subgroup_ids = {sg.name: sg.id for sg in db.exec(select(Subgroup).where(Subgroup.group_id == story.group.id))}
     made = _Drafts(sections=[], recommendations={})
-    for position, demo_section in enumerate(SECTIONS):
-        section = Section(group_id=group_id, subgroup_id=subgroups.get(demo_section.subgroup or ""),
-                          position=position, created_at=clock.tick())
-        db.add(section)
-        db.flush()
-        _revisions(db, group_id, "section", section.id or 0, demo_section.revisions, users, clock)
-        made.sections.append((section.id or 0, len(demo_section.revisions), []))
-        _comments(db, group_id, "section", section.id or 0, demo_section.comments, users, handles, clock,
-                  len(demo_section.revisions))
-        for rec_position, demo_rec in enumerate(demo_section.recommendations):
-            number += 1
-            rec = Recommendation(group_id=group_id, section_id=section.id or 0, number=number, position=rec_position,
-                                 created_at=clock.tick())
-            db.add(rec)
-            db.flush()
-            revisions = tuple(DemoRevision(r.author, r.title, r.text, r.rationale, r.note) for r in demo_rec.revisions)
-            _revisions(db, group_id, "recommendation", rec.id or 0, revisions, users, clock, demo_rec.target)
-            made.recommendations[number] = (rec.id or 0, len(revisions))
-            made.sections[-1][2].append(number)
-            _comments(db, group_id, "recommendation", rec.id or 0, demo_rec.comments, users, handles, clock,
-                      len(revisions))
-
+    for demo_section in SECTIONS:
+        first, *later = demo_section.revisions
+        data = {**_draft_fields(first), "subgroup_id": str(subgroup_ids.get(demo_section.subgroup or "") or "")}
+        section = story.at(clock.tick(), create_section, db, story.ctx(first.author), data, _IP)
+        sid = section.id or 0
+        for rev_no, rev in enumerate(later, start=1):
+            _save(story, clock.tick(), rev.author, story.section(rev.author, sid), rev_no, _draft_fields(rev))
+        made.sections.append((sid, len(demo_section.revisions), []))
+        _comments(story, clock, story.section, sid, demo_section.comments)
+        for demo_rec in demo_section.recommendations:
+            first, *later = demo_rec.revisions
+            rec = story.at(clock.tick(), create_recommendation, db, story.ctx(first.author), section,
+                           _draft_fields(first, demo_rec.target), _IP)
+            for rev_no, rev in enumerate(later, start=1):
+                _save(story, clock.tick(), rev.author, story.rec(rev.author, rec.number), rev_no,
+                      _draft_fields(rev, demo_rec.target))
+            made.recommendations[rec.number] = (rec.id or 0, len(demo_rec.revisions))
+            made.sections[-1][2].append(rec.number)
+            _comments(story, clock, story.rec, rec.number, demo_rec.comments)
     return made
 
-def _revisions(db: Session, group_id: int, kind: str, target_id: int, revisions: tuple[DemoRevision, ...],
-               users: dict[str, User], clock: _Clock, target: str = "") -> None:
-    for rev_no, rev in enumerate(revisions, start=1):
-        db.add(Revision(group_id=group_id, target_type=kind, target_id=target_id, rev_no=rev_no,
-                        parent_rev_no=rev_no - 1 or None, author_id=users[rev.author].id, created_at=clock.tick(),
-                        title=rev.title, text=rev.text, rationale=rev.rationale, target=target,
-                        note=rev.note or ("Created" if rev_no == 1 else "")))
+
+def _save(story: _Story, when: dt.datetime, author: str, target: Target, base: int, data: dict[str, str]) -> None:
+    kind = "section" if target.recommendation is None else "recommendation"
+    draft = read_draft(data, kind, story.group.countries)
+    outcome = story.at(when, save_revision, story.db, story.ctx(author), target, base, draft, read_note(data), _IP)
+    if outcome.kind != "saved":
+        raise RuntimeError(f"the demo revision {base + 1} of {target.label} was not saved: {outcome.kind}")
 
 
-def _comments(db: Session, group_id: int, kind: str, target_id: int, comments: tuple[DemoComment, ...],
-              users: dict[str, User], handles: dict[str, User], clock: _Clock, rev_no: int,
-              parent_id: int | None = None) -> None:
+def _comments(story: _Story, clock: _Clock, target_for: Callable[[str, int], Target], ident: int,
+              comments: tuple[DemoComment, ...], parent_id: int | None = None) -> None:
     for demo in comments:
         at = clock.tick()
-        comment = Comment(group_id=group_id, target_type=kind, target_id=target_id, parent_id=parent_id,
-                          paragraph=demo.paragraph, rev_no=rev_no, author_id=users[demo.author].id, body=demo.body,
-                          created_at=at, resolved_at=at + dt.timedelta(hours=3) if demo.resolved else None,
-                          resolved_by=users[demo.author].id if demo.resolved else None)
-        db.add(comment)
-        db.flush()
-        for handle in {h.lower() for h in MENTION_RE.findall(demo.body)} & handles.keys():
-            db.add(Mention(comment_id=comment.id or 0, user_id=handles[handle].id or 0))
-        _comments(db, group_id, kind, target_id, demo.replies, users, handles, clock, rev_no, comment.id)
+        data = {"body": demo.body, "paragraph": str(demo.paragraph or ""), "parent_id": str(parent_id or "")}
+        comment = story.at(at, add_comment, story.db, story.ctx(demo.author), target_for(demo.author, ident), data,
+                           _IP)
+        _comments(story, clock, target_for, ident, demo.replies, comment.id)
+        if demo.resolved:
+            story.at(clock.tick(), set_resolved, story.db, story.ctx(demo.author),
+                     target_for(demo.author, ident), comment, True, _IP)
 
 
 # Positions: (number, person key, stance, text). Every country supports the approved items; R-2 carries a
@@ -262,42 +326,49 @@ _POSITIONS: tuple[tuple[int, str, str, str], ...] = (
 )
 
 
-def _load_review(db: Session, group_id: int, users: dict[str, User], drafts: _Drafts) -> None:
+def _load_review(story: _Story, drafts: _Drafts) -> None:
     """Review history: section 2 approved, R-4 submitted (deadline soon), R-5 sent back, R-7 blocked, R-8 approved."""
-    now = utcnow()
+    db, now = story.db, utcnow()
 
-    def event(number: int, kind: str, actor: str, note: str = "", hours_ago: float = 0,
-              deadline: dt.datetime | None = None) -> None:
-        rec_id, head = drafts.recommendations[number]
-        db.add(ReviewEvent(group_id=group_id, target_type="recommendation", target_id=rec_id, rev_no=head,
-                           kind=kind, actor_id=users[actor].id, note=note, deadline=deadline,
-                           created_at=now - dt.timedelta(hours=hours_ago)))
+    def ago(hours: float) -> dt.datetime:
+        return now - dt.timedelta(hours=hours)
 
-    for number, key, stance, text in _POSITIONS:
-        db.add(Position(group_id=group_id, recommendation_id=drafts.recommendations[number][0],
-                        user_id=users[key].id or 0, stance=stance, text=text,
-                        updated_at=now - dt.timedelta(hours=30)))
+    def submit(number: int, key: str, hours_ago: float, due_tomorrow: bool = False) -> None:
+        # The review deadline: the form's default (a week after submitting), or the end of tomorrow in the
+        # submitter's time zone (within 48 hours, so the deadline reminder has something to say).
+        tomorrow = (now.astimezone(ZoneInfo(story.users[key].time_zone)).date() + dt.timedelta(days=1)).isoformat()
+        story.at(ago(hours_ago), submit_recommendation, db, story.ctx(key), story.rec(key, number),
+                 {"deadline": tomorrow if due_tomorrow else ""}, _IP)
+
+    def decide(number: int, key: str, decision: str, note: str, hours_ago: float) -> None:
+        story.at(ago(hours_ago), decide_on_revision, db, story.ctx(key), story.rec(key, number), decision,
+                 drafts.recommendations[number][1], {"note": note}, _IP)
+
+    def positions(number: int, hours_ago: float) -> None:
+        for offset, (n, key, stance, text) in enumerate(p for p in _POSITIONS if p[0] == number):
+            story.at(ago(hours_ago - offset * 0.4), record_position, db, story.ctx(key), story.rec(key, n),
+                     {"stance": stance, "text": text}, _IP)
+
+    # In the order it happened (hours ago).
+    submit(8, "aoi.kobayashi", 70)
     for number in (1, 2, 3):
-        event(number, "submit", "haruka.sato", hours_ago=60, deadline=now + dt.timedelta(days=3))
-        event(number, "approve", "maya.chen", "Ready for the report.", hours_ago=26)
-    section_id, section_rev, numbers = drafts.sections[1]
-    fingerprint = section_fingerprint(section_rev, [(n, drafts.recommendations[n][1], False) for n in numbers])
-    db.add(ReviewEvent(group_id=group_id, target_type="section", target_id=section_id, rev_no=section_rev,
-                       kind="approve", actor_id=users["maya.chen"].id, fingerprint=fingerprint,
-                       created_at=now - dt.timedelta(hours=24)))
-    event(4, "submit", "priya.raman", hours_ago=20, deadline=now + dt.timedelta(hours=36))
-    event(5, "submit", "lee.seoyeon", hours_ago=50, deadline=now + dt.timedelta(days=2))
-    event(5, "request-changes", "ren.nakamura",
-          "Name the finance mechanism and who would host it; the current text is too general.", hours_ago=30)
-    event(7, "submit", "lee.seoyeon", hours_ago=40, deadline=now + dt.timedelta(days=4))
-    event(8, "submit", "aoi.kobayashi", hours_ago=70, deadline=now + dt.timedelta(days=1))
-    event(8, "approve", "lee.seoyeon", "Approved as drafted.", hours_ago=10)
-    for key, message, link in (
-        ("maya.chen", "R-4 “Vaccine and medical supply chains” review deadline is within 48 hours.", "/r/4"),
-        ("haruka.sato", "R-2 was approved (Consensus with reservations).", "/r/2"),
-    ):
-        db.add(Notification(user_id=users[key].id or 0, group_id=group_id, kind="demo", message=message,
-                            link=f"/g/{DEMO_SLUG}{link}", created_at=now - dt.timedelta(hours=5)))
+        submit(number, "haruka.sato", 60)
+    submit(5, "lee.seoyeon", 50)
+    submit(7, "lee.seoyeon", 40)
+    for number, hours in ((1, 36), (2, 34), (3, 32)):
+        positions(number, hours)
+    decide(5, "ren.nakamura", "request-changes",
+           "Name the finance mechanism and who would host it; the current text is too general.", 30)
+    positions(8, 29)
+    positions(7, 27)
+    for number in (1, 2, 3):
+        decide(number, "maya.chen", "approve", "Ready for the report.", 25)
+    section_id, section_rev, _numbers = drafts.sections[1]
+    story.at(ago(24), approve_section, db, story.ctx("maya.chen"), story.section("maya.chen", section_id),
+             section_rev, {}, _IP)
+    submit(4, "priya.raman", 20, due_tomorrow=True)
+    positions(4, 16)
+    decide(8, "lee.seoyeon", "approve", "Approved as drafted.", 10)
 
 
 def demo_logins() -> list[tuple[str, str]]:

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy.engine import Engine
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy.engine import Connection, Engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -19,9 +20,27 @@ def alembic_config(database_url: str) -> Config:
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the database up to ``revision`` (the newest by default)."""
+def _current(conn: Connection) -> str | None:
+    return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | None]:
+    """Bring the database up to ``revision`` (the newest by default); return its revision before and after.
+
+    ``None`` before means the database had no schema: the upgrade created it.
+    """
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as conn:
+        before = _current(conn)
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
+        return before, _current(conn)
+
+
+def upgrade_message(before: str | None, after: str | None) -> str:
+    """What ``wg db upgrade`` says: it created the schema, upgraded it, or found it up to date."""
+    if before is None:
+        return f"Created the database schema (revision {after})."
+    if before != after:
+        return f"Upgraded the database schema from revision {before} to {after}."
+    return f"Database is up to date (revision {after})."

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from wg.models import User, WorkingGroup
+from wg.models import Export, User, WorkingGroup
 
 
 def _wg(args: list[str], settings, extra_env: dict[str, str] | None = None, stdin: str | None = None):
@@ -82,8 +82,46 @@ def test_db_upgrade_on_new_sqlite_file(tmp_path: Path, settings):
     assert target.exists()
 
 
+def _head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    from wg.migrate import alembic_config
+
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    assert head
+    return head
+
+
+def test_db_upgrade_says_it_created_the_schema_of_a_new_database(settings, database_url):
+    """A new, empty database: "Created the database schema"; then "up to date" (on each backend)."""
+    if database_url.startswith("sqlite"):
+        fresh_url = f"sqlite:///{settings.data_dir / 'empty.sqlite3'}"
+        cleanup = None
+    else:
+        from tests.conftest import _pg_exec, _pg_url_for
+
+        name = f"wgt_empty_{os.getpid()}"
+        _pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        _pg_exec(f'CREATE DATABASE "{name}"')
+        fresh_url = _pg_url_for(name)
+        cleanup = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+    try:
+        head = _head_revision()
+        first = _wg(["db", "upgrade"], settings, {"WG_DATABASE_URL": fresh_url})
+        assert first.returncode == 0, first.stderr
+        assert first.stdout.strip() == f"Created the database schema (revision {head})."
+        again = _wg(["db", "upgrade"], settings, {"WG_DATABASE_URL": fresh_url})
+        assert again.returncode == 0, again.stderr
+        assert again.stdout.strip() == f"Database is up to date (revision {head})."
+    finally:
+        if cleanup:
+            from tests.conftest import _pg_exec
+
+            _pg_exec(cleanup)
+
+
 @pytest.mark.parametrize("fmt", ["pdf", "docx"])
-def test_export_report_from_the_command_line(settings, tmp_path: Path, fmt):
+def test_export_report_from_the_command_line(settings, db, tmp_path: Path, fmt):
     out = tmp_path / f"report.{fmt}"
     result = _wg(["export", "trilateral", "--format", fmt, "--profile", "internal", "--out", str(out)], settings,
                  {"WG_EXPORTS_DIR": str(tmp_path / "exports")})
@@ -97,6 +135,8 @@ def test_export_report_from_the_command_line(settings, tmp_path: Path, fmt):
     again = _wg(["export", "trilateral", "--format", fmt, "--profile", "internal"], settings,
                 {"WG_EXPORTS_DIR": str(tmp_path / "exports")})
     assert again.returncode == 0 and "using the stored file" in again.stderr
+    with db.session() as s:  # the identical re-export answered with the same row
+        assert len(s.exec(select(Export).where(Export.format == fmt)).all()) == 1
 
 
 def test_export_unknown_group_is_one_line(settings):

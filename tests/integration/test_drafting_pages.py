@@ -8,6 +8,7 @@ refusal that still wrote something fails.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -277,8 +278,16 @@ def test_outline_after_logging_in_through_the_form_lists_sections_in_order_with_
     outline = keys_in_outline(page)
     assert [title for title, _ in outline] == SECTION_TITLES
     assert [keys for _, keys in outline] == KEYS_BY_SECTION
-    numbers = [h2.select_one(".section-no").get_text(strip=True) for h2 in page.select("section.outline-section h2")]
-    assert numbers == ["1.", "2.", "3.", "4.", "5."]
+    # One numbering scheme (issue 18): no outline positions ("1. R-1"), only keys and the report's own numbers.
+    headings = page.select("section.outline-section h2")
+    assert not page.select(".section-no")
+    assert all(not h2.get_text(strip=True)[0].isdigit() for h2 in headings)
+    chapters = [badge.get_text(strip=True) for h2 in headings for badge in h2.select(".report-number")]
+    assert chapters and all(re.fullmatch(r"Chapter \d+", c) for c in chapters), chapters
+    for li in page.select("ol.rec-list li"):
+        assert re.match(r"R-\d+ ", li.get_text(" ", strip=True)), li.get_text(" ", strip=True)
+        number = li.select_one(".report-number")
+        assert number is None or re.fullmatch(r"\d+\.\d+", number.get_text(strip=True))
     links = [a["href"] for a in page.select("ol.rec-list li a")]
     assert links == [f"{G}/r/{n}" for n in range(1, 13)]
     assert page.select_one(f'a[href="{G}/sections/{demo.domestic}"]').get_text(strip=True) == "Domestic constraints"

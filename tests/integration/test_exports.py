@@ -92,15 +92,25 @@ def test_organizer_exports_public_pdf_and_docx_and_reads_them_back(client, tmp_p
     assert actions.count("export.created") == 2
 
 
-def test_unchanged_report_returns_the_stored_file(client):
+def test_unchanged_report_returns_the_stored_file_without_a_new_row(client, db):
     login(client, "organizer@example.org")
     first = _export(client, "internal", "docx")
+    _export(client, "public", "pdf")
     second = _export(client, "internal", "docx")
-    assert first.status == second.status == "done"
-    assert second.render_seconds == 0.0
+    third = _export(client, "internal", "docx")
+    assert first.status == second.status == third.status == "done"
+    assert first.id == second.id == third.id  # identical re-exports answer with the finished export
     assert (second.sha256, second.path) == (first.sha256, first.path)
+    assert second.created_at > first.created_at  # its time is the latest request's
     page = BeautifulSoup(client.get("/g/trilateral/exports").text, "html.parser")
-    assert "unchanged report: stored file" in page.get_text()
+    rows = page.select("table.exports tbody tr")
+    assert len(rows) == 2, [r.get_text(" ", strip=True) for r in rows]
+    # Newest request first: the internal DOCX, asked for again, is back at the top.
+    assert "DOCX" in rows[0].get_text() and "asked for again" in rows[0].select_one(".status").get_text()
+    assert "PDF" in rows[1].get_text()
+    with db.session() as s:
+        requested = s.exec(select(AuditEvent).where(AuditEvent.action == "export.requested")).all()
+    assert len(requested) == 4  # the audit log keeps every request
 
 
 def test_internal_profile_marks_states_and_open_items(client, tmp_path):

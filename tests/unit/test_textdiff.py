@@ -144,7 +144,27 @@ def test_diff_html_marks_changes() -> None:
     doc = soup(diff_html("the quick brown fox", "the slow brown fox"))
     assert [d.get_text() for d in doc.find_all("del")] == ["quick"]
     assert [i.get_text() for i in doc.find_all("ins")] == ["slow"]
-    assert doc.get_text() == "the quickslow brown fox"
+    # Read aloud or copied: labelled, and a space between the deleted and the inserted word.
+    assert doc.get_text() == "the deleted: quick inserted: slow brown fox"
+    for label in doc.select(".diff-label"):
+        label.decompose()
+    assert doc.get_text() == "the quick slow brown fox"  # what a sighted reader sees
+
+
+def test_a_deleted_word_and_an_inserted_word_are_apart() -> None:
+    """Issue 18: "an annuala" — the deletion and the insertion ran together."""
+    doc = soup(diff_html("an annual meeting", "a meeting"))
+    for label in doc.select(".diff-label"):
+        label.decompose()
+    assert doc.get_text() == "an annual a meeting"
+    assert [t.name for t in doc.find_all(["del", "ins"])] == ["del", "ins"]
+    # The separator is outside both marks, so neither side gains a character.
+    assert doc.find("del").get_text() == "an annual" and doc.find("ins").get_text() == "a"  # type: ignore[union-attr]
+
+
+def test_no_extra_space_where_the_change_already_has_one() -> None:
+    doc = soup(diff_html("a b", "a \nb"))  # a change that is itself whitespace gets no separator
+    assert not doc.select(".diff-sep")
 
 
 def test_diff_html_of_identical_texts_has_no_marks() -> None:
@@ -159,13 +179,21 @@ class _SideText(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.drop = drop
         self.depth = 0
+        self.stack: list[bool] = []
         self.parts: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.depth += tag == self.drop
+        # The hidden "deleted:"/"inserted:" labels and the space between a deletion and an insertion belong to
+        # neither version's text.
+        if tag == "br":  # a void element: no end tag follows
+            return
+        marker = tag == "span" and any(k == "class" and v and ("diff-label" in v or "diff-sep" in v)
+                                       for k, v in attrs)
+        self.stack.append(tag == self.drop or marker)
+        self.depth += self.stack[-1]
 
     def handle_endtag(self, tag: str) -> None:
-        self.depth -= tag == self.drop
+        self.depth -= self.stack.pop() if self.stack else 0
 
     def handle_data(self, data: str) -> None:
         if not self.depth:
@@ -185,8 +213,9 @@ def test_diff_html_escapes_everything() -> None:
     new = '<img src=x onerror=alert(1)> & <b onclick="x">'
     html = diff_html(old, new)
     doc = soup(html)
-    assert {tag.name for tag in doc.find_all(True)} <= {"ins", "del"}
-    assert all(not tag.attrs for tag in doc.find_all(True))
+    assert {tag.name for tag in doc.find_all(True)} <= {"ins", "del", "span"}
+    assert all(not tag.attrs for tag in doc.find_all(["ins", "del"]))
+    assert all(tag["class"] in (["visually-hidden", "diff-label"], ["diff-sep"]) for tag in doc.find_all("span"))
     assert "<script" not in html and "<img" not in html and "<b" not in html
     assert side_text(html, "ins") == old
     assert side_text(html, "del") == new
@@ -201,13 +230,15 @@ def test_diff_html_text_is_both_versions(seed: int) -> None:
         old = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 30)))
         new = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 30)))
         html = diff_html(old, new)
-        assert {tag.name for tag in soup(html).find_all(True)} <= {"ins", "del", "br"}
+        assert {tag.name for tag in soup(html).find_all(True)} <= {"ins", "del", "br", "span"}
         assert side_text(html, "ins") == old
         assert side_text(html, "del") == new
 
 
 def test_diff_html_quotes_are_escaped() -> None:
-    assert diff_html("a", "\"'") == "<del>a</del><ins>&quot;&#x27;</ins>"
+    assert diff_html("a", "\"'") == (
+        '<span class="visually-hidden diff-label">deleted: </span><del>a</del><span class="diff-sep"> </span>'
+        '<span class="visually-hidden diff-label">inserted: </span><ins>&quot;&#x27;</ins>')
 
 
 def test_diff_html_keeps_line_breaks() -> None:

@@ -2,7 +2,7 @@
 
 from wg.models.accounts import FailedLoginTally, Invitation, LoginFailure, User, WebSession
 from wg.models.audit import AuditEvent
-from wg.models.base import UTCDateTime, utcnow
+from wg.models.base import UTCDateTime, story_time, utcnow
 from wg.models.drafting import Comment, Mention, Recommendation, Revision, Section
 from wg.models.enums import AttributionMode, ConsensusRule, GroupState, Role
 from wg.models.groups import Membership, Subgroup, SubgroupMember, WorkingGroup
@@ -38,5 +38,6 @@ __all__ = [
     "User",
     "WebSession",
     "WorkingGroup",
+    "story_time",
     "utcnow",
 ]

@@ -165,18 +165,35 @@ def _escaped_lines(text: str, mark_newlines: bool) -> str:
     return escaped.replace("\n", "¶<br>\n" if mark_newlines else "<br>\n")
 
 
+# Screen readers do not announce <del> and <ins>: each change is preceded by a visually hidden label, and a deletion
+# followed at once by an insertion gets a space between them ("an annual a", not "an annuala") so that the text reads
+# and copies as words. Labels and separators are spans of their own classes, outside <del> and <ins>, so the text
+# inside each mark is exactly the deleted or inserted text.
+DIFF_LABELS = {"delete": "deleted: ", "insert": "inserted: "}
+DIFF_LABEL_CLASS = "visually-hidden diff-label"
+DIFF_SEPARATOR = '<span class="diff-sep"> </span>'
+
+
 def diff_html(old: str, new: str) -> str:
     """The difference from old to new as escaped HTML: ``<del>`` for removed text, ``<ins>`` for added text.
 
     Newlines become ``<br>``; a change made only of whitespace and line breaks (two paragraphs joined or split)
-    shows a pilcrow for each line break, so that it can be seen.
+    shows a pilcrow for each line break, so that it can be seen. Each mark is preceded by a visually hidden
+    "deleted:"/"inserted:" label, and a deletion directly followed by an insertion is separated by a space.
     """
     parts: list[str] = []
+    previous: DiffOp | None = None
     for op in word_diff(old, new):
         if op.kind == "equal":
             parts.append(_escaped_lines(op.text, mark_newlines=False))
+            previous = op
             continue
+        if (previous is not None and previous.kind == "delete" and op.kind == "insert"
+                and not previous.text[-1].isspace() and not op.text[0].isspace()):
+            parts.append(DIFF_SEPARATOR)
         tag = "ins" if op.kind == "insert" else "del"
         whitespace_only = op.text.isspace() and "\n" in op.text
-        parts.append(f"<{tag}>{_escaped_lines(op.text, mark_newlines=whitespace_only)}</{tag}>")
+        parts.append(f'<span class="{DIFF_LABEL_CLASS}">{DIFF_LABELS[op.kind]}</span>'
+                     f"<{tag}>{_escaped_lines(op.text, mark_newlines=whitespace_only)}</{tag}>")
+        previous = op
     return "".join(parts)

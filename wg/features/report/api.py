@@ -72,7 +72,7 @@ class ExportApi(Controller):
         if not can_view_exports(ctx.actor):
             raise not_found()
         rows = db.exec(select(Export).where(Export.group_id == ctx.group_id)
-                       .order_by(col(Export.id).desc()).limit(100)).all()
+                       .order_by(col(Export.created_at).desc(), col(Export.id).desc()).limit(100)).all()
         return [export_out(job, ctx.group.slug) for job in rows]
 
     @get("/{export_id:int}", sync_to_thread=True, responses=READ)

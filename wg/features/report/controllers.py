@@ -55,7 +55,8 @@ def _open_sections(db: Session, ctx: GroupContext) -> tuple[list[Blocker], Repor
 
 def _exports_context(db: Session, ctx: GroupContext) -> dict[str, Any]:
     rows = db.exec(select(Export, User).join(User, col(User.id) == col(Export.user_id), isouter=True)
-                   .where(Export.group_id == ctx.group_id).order_by(col(Export.id).desc()).limit(100)).all()
+                   .where(Export.group_id == ctx.group_id)
+                   .order_by(col(Export.created_at).desc(), col(Export.id).desc()).limit(100)).all()
     settings = report_settings(db, ctx.group)
     blockers, numbers = _open_sections(db, ctx)
     return {"group": ctx.group, "actor": ctx.actor, "rows": rows, "settings": settings,

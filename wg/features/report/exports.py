@@ -1,7 +1,8 @@
 """Export jobs: snapshot → renderer → a file under ``exports/<slug>/`` with its sha256, recorded in the database.
 
 A job is a row first, so every app process sees it. The request decides at once what the job needs: an unchanged
-report (same report version, profile and format) reuses the stored file; a request identical to a job still queued
+report (same report version, profile and format) is answered by its finished export, touched rather than copied, so
+identical re-exports add no rows to the list; a request identical to a job still queued
 or rendering is *coalesced* into it (one render, every requester gets the file); anything else is queued.
 
 Each app process runs one :class:`ExportWorker` thread (one render at a time per process; the PDF renders in a
@@ -190,6 +191,25 @@ def _seconds_between(start: dt.datetime | None, end: dt.datetime | None) -> floa
 # --- Requests ---------------------------------------------------------------------------------------------------
 
 
+def _ask_again(db: Session, previous: Export, user_id: int | None, ip: str) -> int:
+    """Answer an identical re-export with the finished export of this very report version: no new row in the list.
+
+    The row comes to the top of the list (its "when" becomes this request, its "who" this requester); the audit log
+    keeps every request.
+    """
+    previous.created_at = utcnow()
+    previous.user_id = user_id if user_id is not None else previous.user_id
+    db.add(previous)
+    db.flush()
+    job_id = previous.id or 0
+    details = {"profile": previous.profile, "format": previous.format}
+    record(db, "export.requested", actor_id=user_id, group_id=previous.group_id, object_type="export",
+           object_id=job_id, ip=ip, **details)
+    record(db, "export.created", actor_id=user_id, group_id=previous.group_id, object_type="export",
+           object_id=job_id, ip=ip, **details, version=previous.report_version, status="done", reused=job_id)
+    return job_id
+
+
 def start_export(database: Database, group: WorkingGroup, profile: str, fmt: str, user_id: int | None, ip: str,
                  wake: Callable[[], None] | None = None) -> int:
     """Record a job and return its id at once: done already (the stored file of an unchanged report), coalesced
@@ -203,28 +223,20 @@ def start_export(database: Database, group: WorkingGroup, profile: str, fmt: str
     version = export_version(snapshot)
     with database.transaction() as db:
         lock_row(db, WorkingGroup, group.id or 0)  # export decisions for one group take turns
+        previous = reusable(db, group.id or 0, profile, fmt, version)
+        if previous is not None:
+            return _ask_again(db, previous, user_id, ip)
         job = Export(group_id=group.id or 0, user_id=user_id, profile=profile, format=fmt, status="queued",
                      report_version=version, draft=snapshot.draft)
-        previous = reusable(db, job.group_id, profile, fmt, version)
-        leader = None if previous else in_flight(db, job.group_id, profile, fmt, version)
-        if previous is not None:
-            now = utcnow()
-            job.status, job.path, job.sha256, job.size, job.pages = ("done", previous.path, previous.sha256,
-                                                                      previous.size, previous.pages)
-            job.started_at = job.finished_at = now
-            job.queue_seconds = job.render_seconds = 0.0
-        elif leader is not None:
+        leader = in_flight(db, job.group_id, profile, fmt, version)
+        if leader is not None:
             job.coalesced_into = leader.id
         db.add(job)
         db.flush()
         job_id = job.id or 0
         record(db, "export.requested", actor_id=user_id, group_id=group.id, object_type="export", object_id=job_id,
                ip=ip, profile=profile, format=fmt)
-        if previous is not None:
-            record(db, "export.created", actor_id=user_id, group_id=group.id, object_type="export",
-                   object_id=job_id, ip=ip, profile=profile, format=fmt, version=version, status="done",
-                   reused=previous.id)
-    if previous is None and leader is None and wake is not None:
+    if leader is None and wake is not None:
         wake()
     return job_id
 
@@ -234,6 +246,19 @@ def export_now(database: Database, group_id: int, profile: str, fmt: str, export
                lease_seconds: int = 60) -> Export:
     """Export synchronously (the CLI): record the job already claimed by this process, run it, return it."""
     check_request(profile, fmt)
+    with database.session() as db:
+        group = db.get(WorkingGroup, group_id)
+        if group is None:
+            raise ExportError(f"No group {group_id}.")
+        version = export_version(load_snapshot(db, group, "internal" if profile == "internal" else "public"))
+    with database.transaction() as db:
+        lock_row(db, WorkingGroup, group_id)
+        previous = reusable(db, group_id, profile, fmt, version)
+        if previous is not None:
+            if progress is not None:
+                progress("The report has not changed since the last export: using the stored file.")
+            _ask_again(db, previous, user_id, ip)
+            return previous
     owner = process_owner()
     with database.transaction() as db:
         now = utcnow()
