@@ -8,6 +8,7 @@ from wg.models.enums import AttributionMode, ConsensusRule, GroupState, Role
 from wg.models.groups import Membership, Subgroup, SubgroupMember, WorkingGroup
 from wg.models.report import Export, ReportLogo, ReportSettings
 from wg.models.review import Notification, Position, ReviewEvent
+from wg.models.submissions import FormSubmission
 
 __all__ = [
     "AttributionMode",
@@ -15,6 +16,7 @@ __all__ = [
     "Comment",
     "Export",
     "FailedLoginTally",
+    "FormSubmission",
     "ConsensusRule",
     "GroupState",
     "Invitation",
