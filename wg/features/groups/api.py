@@ -229,7 +229,8 @@ class SessionApi(Controller):
         set_session_cookie(response, settings, token)
         return response
 
-    @delete("/", sync_to_thread=True, status_code=204, responses=api_errors(403, no_content=204))
+    @delete("/", sync_to_thread=True, status_code=204, responses=api_errors(403, no_content=204),
+            opt={"ends_session": True})
     def logout(self, request: AnyRequest, db: DbSession) -> Response[None]:
         """Log out: the session is deleted on the server."""
         end_session(db, auth_state(request).session_id)
