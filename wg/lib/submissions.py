@@ -5,7 +5,7 @@ the same idea as an ``Idempotency-Key`` header. The first create request with a 
 transaction as the item, what it made (``FormSubmission``); a later request with the same key from the same user is
 answered as the first was — the form is sent to the item the first request made, the API answers with that item —
 and nothing new is created. Two requests with one key at the same moment take turns on the key (``lock_key`` on
-PostgreSQL, the write lock on SQLite); the unique key (user, key) is the last guard. A request without a key is
+PostgreSQL, the write lock on SQLite); the unique key (user, key, content) is the last guard. A request without a key is
 handled as before. The periodic sweep deletes keys older than :data:`KEEP`.
 """
 
@@ -69,8 +69,9 @@ def begin_submission(db: Session, request: Request[Any, Any, Any], user_id: int,
 
     The key is the form's ``_submission`` field, or ``api_key`` (the ``Idempotency-Key`` header) under /api. Call
     it first in the handler's write transaction. ``None``: no key, create as before. Otherwise, when ``earlier`` is
-    set the item exists already: answer with it (the form's redirect, the API's item) and create nothing. The same
-    key on another route or with other content is refused (422): a form sent back after a change is not swallowed.
+    set the item exists already: answer with it (the form's redirect, the API's item) and create nothing. A form
+    sent again with *other* content (the Back button, a change, "send") is a submission of its own and creates its
+    item: nothing typed is swallowed. Under /api the same key with another body or route is refused (422).
     """
     api = request.url.path.startswith("/api/")
     raw = api_key if api else data.get(SUBMISSION_FIELD)
@@ -83,13 +84,10 @@ def begin_submission(db: Session, request: Request[Any, Any, Any], user_id: int,
     route = f"{request.method} {request.url.path}"[:300]
     fingerprint = _fingerprint(route, data)
     lock_key(db, f"submission:{user_id}:{key}")
-    earlier = db.exec(select(FormSubmission).where(FormSubmission.user_id == user_id,
-                                                   FormSubmission.key == key)).first()
-    if earlier is not None and (earlier.route != route or earlier.fingerprint != fingerprint):
-        if api:
-            raise ValidationFailed({field: "This Idempotency-Key was used for another request; use a new key."})
-        raise ValidationFailed({field: "This form was sent before and added an item already. Your text is kept "
-                                       "here: send it again to add it as another item."})
+    used = db.exec(select(FormSubmission).where(FormSubmission.user_id == user_id, FormSubmission.key == key)).all()
+    earlier = next((row for row in used if row.fingerprint == fingerprint), None)
+    if api and used and earlier is None:
+        raise ValidationFailed({field: "This Idempotency-Key was used for another request; use a new key."})
     return Submission(user_id, key, route, fingerprint, earlier)
 
 

@@ -16,13 +16,14 @@ class FormSubmission(SQLModel, table=True):
     answered from this row instead of creating a second item. Pruned after a day by the periodic sweep."""
 
     __tablename__ = "form_submissions"
-    __table_args__ = (UniqueConstraint("user_id", "key", name="uq_form_submissions_user_key"),)
+    # One row per user, key and content: a form sent back with other content is a submission of its own.
+    __table_args__ = (UniqueConstraint("user_id", "key", "fingerprint", name="uq_form_submissions_user_key_content"),)
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int
     key: str = Field(max_length=100)
-    route: str = Field(max_length=300)  # "POST /g/demo/sections": a key is answered only on the route that used it
-    fingerprint: str = Field(max_length=64)  # sha256 of what was sent: the same key with other content is refused
+    route: str = Field(max_length=300)  # "POST /g/demo/sections", where the key was used
+    fingerprint: str = Field(max_length=64)  # sha256 of the route and what was sent (token and CSRF token left out)
     target_id: int  # what the first request created (a section's, recommendation's, comment's … id)
     location: str = Field(default="", max_length=500)  # where the first answer sent the browser (forms)
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)

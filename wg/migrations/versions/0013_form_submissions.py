@@ -2,7 +2,7 @@
 
 A double-submitted create form (or an API client retrying with the same ``Idempotency-Key``) made two items. Each
 create request that carries a key now records it here with what it created; a second request with the same key is
-answered as the first was. The unique key (user, key) settles two simultaneous submissions; the periodic sweep
+answered as the first was. The unique key (user, key, content) settles two simultaneous submissions; the periodic sweep
 deletes rows older than a day.
 
 Revision ID: 0013
@@ -34,7 +34,7 @@ def upgrade() -> None:
     sa.Column('location', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
     sa.Column('created_at', wg.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('user_id', 'key', name='uq_form_submissions_user_key')
+    sa.UniqueConstraint('user_id', 'key', 'fingerprint', name='uq_form_submissions_user_key_content')
     )
     with op.batch_alter_table('form_submissions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_form_submissions_created_at'), ['created_at'], unique=False)
