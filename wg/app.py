@@ -55,6 +55,7 @@ from wg.lib.errors import (
 from wg.lib.ids import refuse_impossible_ids
 from wg.lib.jsonbody import WgRequest
 from wg.lib.proxies import trusted_proxy_middleware_factory
+from wg.lib.submissions import prune_submissions
 from wg.lib.web import build_jinja_env
 from wg.settings import STATIC_DIR, TEMPLATES_DIR, Settings
 
@@ -115,7 +116,8 @@ def create_app(settings: Settings, db: Database | None = None) -> Litestar:
     def prune_login_records(db: Session) -> None:
         account_ops.prune_login_records(db, settings)
 
-    sweeper = ReminderSweeper(database, settings.reminder_interval, chores=[prune_login_records, prune_heartbeats])
+    sweeper = ReminderSweeper(database, settings.reminder_interval,
+                              chores=[prune_login_records, prune_heartbeats, prune_submissions])
     export_worker = ExportWorker(database, settings.exports_dir, settings.export_lease_seconds)
 
     def _on_startup() -> None:

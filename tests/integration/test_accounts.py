@@ -434,6 +434,37 @@ def test_logout_kills_the_cookie_even_if_someone_kept_a_copy(client, make_client
     assert [e.actor_id for e in audit_events(db, "logout")] == [user_id(db, MEMBER)]
 
 
+def test_logging_out_twice_goes_to_the_login_page_both_times(client, db):
+    """A second "Log out" from a page left open (or a double click) finds the session gone: it goes to the login
+    page like the first, not to a 403 "This form has expired"."""
+    login(client, MEMBER)
+    token = page(client.get("/")).select_one("form[action='/logout'] input[name=_csrf_token]")["value"]
+    cookies = dict(client.cookies)
+    first = client.post("/logout", data={"_csrf_token": token}, follow_redirects=False)
+    for name, value in cookies.items():  # the second click still sends the old cookies
+        client.cookies.set(name, value)
+    second = client.post("/logout", data={"_csrf_token": token}, follow_redirects=False)
+    assert (first.status_code, first.headers["location"]) == (second.status_code, second.headers["location"]) \
+        == (303, "/login")
+    assert [e.actor_id for e in audit_events(db, "logout")] == [user_id(db, MEMBER)]
+    api = login(client, MEMBER)
+    api_csrf = api.get("/api/v1/session").json()["csrf_token"]
+    cookies = dict(api.cookies)
+    assert api.delete("/api/v1/session", headers={"x-csrftoken": api_csrf}).status_code == 204
+    for name, value in cookies.items():
+        api.cookies.set(name, value)
+    assert api.delete("/api/v1/session", headers={"x-csrftoken": api_csrf}).status_code == 204
+
+
+def test_a_logout_from_another_site_is_still_refused(client):
+    login(client, MEMBER)
+    token = page(client.get("/")).select_one("form[action='/logout'] input[name=_csrf_token]")["value"]
+    forged = client.post("/logout", data={"_csrf_token": token}, headers={"origin": "https://evil.example"},
+                         follow_redirects=False)
+    assert forged.status_code == 403
+    assert client.get("/", follow_redirects=False).status_code == 200  # still logged in
+
+
 @pytest.mark.parametrize("needs", ["last-seen touch", "rotation"])
 def test_a_session_write_while_another_writer_commits_is_not_an_error(client, db, needs):
     login(client, MEMBER)

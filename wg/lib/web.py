@@ -15,6 +15,7 @@ from litestar.response import Redirect
 from wg.features.accounts.middleware import auth_state_without_route
 from wg.features.accounts.sessions import AuthState, csrf_token
 from wg.lib.countries import COUNTRIES, country_name
+from wg.lib.submissions import new_submission_token
 from wg.models import User
 from wg.settings import Settings
 
@@ -45,6 +46,7 @@ def build_jinja_env(templates_dir: str) -> Environment:
     env.filters["localtime"] = localtime
     env.globals["zone_abbreviations"] = zone_abbreviations
     env.globals["COUNTRIES"] = COUNTRIES
+    env.globals["submission_token"] = new_submission_token  # a create form's one-time token
     return env
 
 

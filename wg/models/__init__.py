@@ -9,6 +9,7 @@ from wg.models.groups import Membership, Subgroup, SubgroupMember, WorkingGroup
 from wg.models.presence import EditorHeartbeat
 from wg.models.report import Export, ReportLogo, ReportSettings
 from wg.models.review import Notification, Position, ReviewEvent
+from wg.models.submissions import FormSubmission
 
 __all__ = [
     "AttributionMode",
@@ -17,6 +18,7 @@ __all__ = [
     "EditorHeartbeat",
     "Export",
     "FailedLoginTally",
+    "FormSubmission",
     "ConsensusRule",
     "GroupState",
     "Invitation",

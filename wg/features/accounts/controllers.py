@@ -70,7 +70,7 @@ class AccountPages(Controller):
         set_session_cookie(response, settings_of(request), token)
         return response
 
-    @post("/logout", sync_to_thread=True)
+    @post("/logout", sync_to_thread=True, opt={"ends_session": True})
     def logout(self, request: AnyRequest, db: DbSession, next: FromQuery[str | None] = None) -> Response[Any]:
         """End the session everywhere: the old cookie is dead even if someone kept a copy; then go to the login page
         (or to ``next`` on this site, e.g. an invitation for another account)."""

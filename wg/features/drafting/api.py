@@ -29,6 +29,7 @@ from wg.lib.errors import not_found
 from wg.lib.ids import DbInt, fits_db_int
 from wg.lib.markdown import render_markdown
 from wg.lib.openapi import READ, WRITE, api_errors
+from wg.lib.submissions import IdempotencyKey, begin_submission, remember_submission
 from wg.lib.web import AnyRequest, client_ip
 from wg.models import Recommendation, Revision, User
 
@@ -318,10 +319,16 @@ class DraftingApi(Controller):
         return _sections(db, ctx)
 
     @post("/sections", sync_to_thread=True, status_code=201, responses=WRITE)
-    def create_section(self, request: AnyRequest, db: DbSession, ctx: Group, data: JSONBody[SectionIn]
-                       ) -> SectionOut:
+    def create_section(self, request: AnyRequest, db: DbSession, ctx: Group, data: JSONBody[SectionIn],
+                       idempotency_key: IdempotencyKey = None) -> SectionOut:
         """Add a section."""
-        section = ops.create_section(db, ctx, {**asdict(data), "subgroup_id": data.subgroup_id}, client_ip(request))
+        payload = {**asdict(data), "subgroup_id": data.subgroup_id}
+        once = begin_submission(db, request, ctx.user.id or 0, payload, idempotency_key)
+        if once is not None and once.earlier is not None:
+            db.rollback()
+            return next(s for s in _sections(db, ctx) if s.id == once.earlier.target_id)
+        section = ops.create_section(db, ctx, payload, client_ip(request))
+        remember_submission(db, once, section.id)
         db.commit()
         return next(s for s in _sections(db, ctx) if s.id == section.id)
 
@@ -333,10 +340,18 @@ class DraftingApi(Controller):
 
     @post("/sections/{section_id:int}/recommendations", sync_to_thread=True, status_code=201, responses=WRITE)
     def create_recommendation(self, request: AnyRequest, db: DbSession, ctx: Group, section_id: FromPath[int],
-                              data: JSONBody[RecommendationIn]) -> RecommendationOut:
+                              data: JSONBody[RecommendationIn], idempotency_key: IdempotencyKey = None
+                              ) -> RecommendationOut:
         """Add a recommendation; it gets the next stable key."""
         target = section_target(db, ctx, section_id)
+        once = begin_submission(db, request, ctx.user.id or 0, asdict(data), idempotency_key)
+        if once is not None and once.earlier is not None:
+            db.rollback()
+            rec = db.get(Recommendation, once.earlier.target_id)
+            assert rec is not None
+            return _current_rec(db, ctx, rec.number)
         rec = ops.create_recommendation(db, ctx, target.section, asdict(data), client_ip(request))
+        remember_submission(db, once, rec.id)
         db.commit()
         head = head_revision(db, recommendation_target(db, ctx, rec.number))
         assert head is not None
@@ -427,12 +442,18 @@ class _TargetApi(Controller):
 
     @post("/comments", sync_to_thread=True, status_code=201, responses=WRITE)
     def add_comment(self, request: AnyRequest, db: DbSession, ctx: Group, ident: FromPath[int],
-                    data: JSONBody[CommentIn]) -> CommentOut:
+                    data: JSONBody[CommentIn], idempotency_key: IdempotencyKey = None) -> CommentOut:
         """Comment or reply; @handles mention members."""
         target = self.load_target(db, ctx, ident)
         payload = {"body": data.body, "parent_id": data.parent_id, "paragraph": data.paragraph}
-        comment = ops.add_comment(db, ctx, target, payload, client_ip(request))
-        db.commit()
+        once = begin_submission(db, request, ctx.user.id or 0, payload, idempotency_key)
+        if once is not None and once.earlier is not None:
+            db.rollback()
+            comment = ops.load_comment(db, ctx, once.earlier.target_id)
+        else:
+            comment = ops.add_comment(db, ctx, target, payload, client_ip(request))
+            remember_submission(db, once, comment.id)
+            db.commit()
         return CommentOut(id=comment.id or 0, author_id=comment.author_id, author=ctx.user.display_name,
                           body=comment.body, paragraph=comment.paragraph, rev_no=comment.rev_no,
                           created_at=comment.created_at, resolved=False, replies=[])

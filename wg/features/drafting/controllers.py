@@ -35,6 +35,7 @@ from wg.features.review.panels import review_panel_context, section_panel_contex
 from wg.features.review.queries import review_board
 from wg.lib.deps import DbSession, Group, provide_group, provide_user
 from wg.lib.errors import NotAllowed, ValidationFailed
+from wg.lib.submissions import begin_submission, remember_submission
 from wg.lib.web import AnyRequest, client_ip, is_htmx, render, see_other, settings_of
 from wg.policy import (
     can_comment,
@@ -192,14 +193,20 @@ class DraftingPages(Controller):
     def create_section(self, request: AnyRequest, db: DbSession, ctx: Group, data: FormBody) -> Response[Any]:
         """Create a section with its first revision."""
         try:
+            once = begin_submission(db, request, ctx.user.id or 0, data)
+            if once is not None and once.earlier is not None:  # the same form sent again: where the first went
+                db.rollback()
+                return see_other(request, once.earlier.location)
             section = ops.create_section(db, ctx, data, client_ip(request))
+            location = f"/g/{ctx.group.slug}/sections/{section.id}?saved=1&created=1"
+            remember_submission(db, once, section.id, location)
         except ValidationFailed as exc:
             db.rollback()
             return render(request, "drafting/edit.html", _editor_context(
                 db, ctx, None, data, exc.errors, f"/g/{ctx.group.slug}/sections", SECTION, 0, "New section"),
                 status_code=422)
         db.commit()
-        return see_other(request, f"/g/{ctx.group.slug}/sections/{section.id}?saved=1&created=1")
+        return see_other(request, location)
 
     @get("/sections/{section_id:int}", sync_to_thread=True)
     def section_page(self, request: AnyRequest, db: DbSession, ctx: Group, section_id: FromPath[int],
@@ -236,13 +243,19 @@ class DraftingPages(Controller):
         """Create a recommendation with the group's next stable key."""
         target = section_target(db, ctx, section_id)
         try:
+            once = begin_submission(db, request, ctx.user.id or 0, data)
+            if once is not None and once.earlier is not None:  # the same form sent again: where the first went
+                db.rollback()
+                return see_other(request, once.earlier.location)
             rec = ops.create_recommendation(db, ctx, target.section, data, client_ip(request))
+            location = f"/g/{ctx.group.slug}/r/{rec.number}?saved=1&created={section_id}"
+            remember_submission(db, once, rec.id, location)
         except ValidationFailed as exc:
             db.rollback()
             return render(request, "drafting/edit.html", _new_recommendation_context(db, ctx, target, data, exc.errors),
                           status_code=422)
         db.commit()
-        return see_other(request, f"/g/{ctx.group.slug}/r/{rec.number}?saved=1&created={section_id}")
+        return see_other(request, location)
 
     # --- recommendations ----------------------------------------------------------------------------------
 
@@ -404,7 +417,14 @@ class _TargetPages(Controller):
         """Add a comment or a reply."""
         target = self.load_target(db, ctx, ident)
         try:
+            once = begin_submission(db, request, ctx.user.id or 0, data)
+            if once is not None and once.earlier is not None:  # the same comment sent again: answer as the first
+                db.rollback()
+                if is_htmx(request):
+                    return render(request, "drafting/_comments.html", _target_context(db, ctx, target))
+                return see_other(request, once.earlier.location)
             comment = ops.add_comment(db, ctx, target, data, client_ip(request))
+            remember_submission(db, once, comment.id, f"/g/{ctx.group.slug}{target.url}#comment-{comment.id}")
         except ValidationFailed as exc:
             db.rollback()
             context = {**_target_context(db, ctx, target), "comment_errors": exc.errors, "comment_values": data}

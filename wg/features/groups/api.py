@@ -18,8 +18,10 @@ from wg.features.accounts.sessions import csrf_token, end_session, session_id_fo
 from wg.features.groups import operations as ops
 from wg.features.groups.queries import groups_for_user, roster, subgroups_with_people
 from wg.lib.deps import CurrentUser, DbSession, Group, provide_group, provide_user
+from wg.lib.errors import ValidationFailed
 from wg.lib.ids import DbInt
 from wg.lib.openapi import READ, WRITE, api_errors
+from wg.lib.submissions import IdempotencyKey, begin_submission, remember_submission
 from wg.lib.web import AnyRequest, auth_state, client_ip, csrf_for, settings_of
 from wg.models import Membership, User, WorkingGroup
 from wg.policy import Actor
@@ -227,7 +229,8 @@ class SessionApi(Controller):
         set_session_cookie(response, settings, token)
         return response
 
-    @delete("/", sync_to_thread=True, status_code=204, responses=api_errors(403, no_content=204))
+    @delete("/", sync_to_thread=True, status_code=204, responses=api_errors(403, no_content=204),
+            opt={"ends_session": True})
     def logout(self, request: AnyRequest, db: DbSession) -> Response[None]:
         """Log out: the session is deleted on the server."""
         end_session(db, auth_state(request).session_id)
@@ -283,10 +286,18 @@ class GroupApi(Controller):
 
     @post("/groups/{slug:str}/invitations", sync_to_thread=True, status_code=201, responses=WRITE,
           dependencies={"ctx": Provide(provide_group, sync_to_thread=True)})
-    def invite(self, request: AnyRequest, db: DbSession, ctx: Group, data: JSONBody[InvitationIn]
-               ) -> InvitationOut:
-        """Invite a member (organizers)."""
-        issued = ops.invite_member(db, ctx, settings_of(request), asdict(data), client_ip(request))
+    def invite(self, request: AnyRequest, db: DbSession, ctx: Group, data: JSONBody[InvitationIn],
+               idempotency_key: IdempotencyKey = None) -> InvitationOut:
+        """Invite a member (organizers). Sent again with the same ``Idempotency-Key``: the same invitation, with a
+        new link (the first link stops working), while it is unused."""
+        once = begin_submission(db, request, ctx.user.id or 0, asdict(data), idempotency_key)
+        if once is not None and once.earlier is not None:
+            issued = ops.reissue_invitation(db, ctx, once.earlier.target_id)
+            if issued is None:
+                raise ValidationFailed({"Idempotency-Key": "The invitation made with this key has been used."})
+        else:
+            issued = ops.invite_member(db, ctx, settings_of(request), asdict(data), client_ip(request))
+            remember_submission(db, once, issued.invitation.id)
         db.commit()
         return _invitation_out(settings_of(request), issued)
 
@@ -316,10 +327,15 @@ class GroupApi(Controller):
 
     @post("/groups/{slug:str}/subgroups", sync_to_thread=True, status_code=201, responses=WRITE,
           dependencies={"ctx": Provide(provide_group, sync_to_thread=True)})
-    def create_subgroup(self, request: AnyRequest, db: DbSession, ctx: Group, data: JSONBody[SubgroupIn]
-                        ) -> SubgroupOut:
+    def create_subgroup(self, request: AnyRequest, db: DbSession, ctx: Group, data: JSONBody[SubgroupIn],
+                        idempotency_key: IdempotencyKey = None) -> SubgroupOut:
         """Create a subgroup (organizers)."""
+        once = begin_submission(db, request, ctx.user.id or 0, asdict(data), idempotency_key)
+        if once is not None and once.earlier is not None:
+            db.rollback()
+            return _one_subgroup(db, ctx, once.earlier.target_id)
         subgroup = ops.create_subgroup(db, ctx, asdict(data), client_ip(request))
+        remember_submission(db, once, subgroup.id)
         db.commit()
         return _one_subgroup(db, ctx, subgroup.id or 0)
 

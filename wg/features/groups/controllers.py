@@ -15,6 +15,7 @@ from wg.features.report.loader import report_numbers
 from wg.features.review.queries import review_board, subgroup_work
 from wg.lib.deps import CurrentUser, DbSession, Group, form_ints, provide_group, provide_user
 from wg.lib.errors import NotAllowed, ValidationFailed
+from wg.lib.submissions import begin_submission, remember_submission
 from wg.lib.web import AnyRequest, client_ip, render, see_other, settings_of
 from wg.models import AttributionMode, ConsensusRule, Role
 from wg.policy import Actor, can_create_group, can_manage_members, can_manage_subgroups
@@ -96,7 +97,17 @@ class GroupPages(Controller):
                ) -> Response[Any]:
         """Invite someone; the one-time link is shown once, to the organizer."""
         try:
+            once = begin_submission(db, request, ctx.user.id or 0, data)
+            if once is not None and once.earlier is not None:  # the same form sent again: the same invitation
+                reissued = ops.reissue_invitation(db, ctx, once.earlier.target_id)
+                db.commit()
+                context = _members_context(db, ctx, {"role": "member"}, {})
+                if reissued is not None:
+                    context["new_link"] = f"{settings_of(request).base_url}/invite/{reissued.token}"
+                    context["new_invitation"] = reissued.invitation
+                return render(request, "groups/members.html", context)
             issued = ops.invite_member(db, ctx, settings_of(request), data, client_ip(request))
+            remember_submission(db, once, issued.invitation.id)
         except ValidationFailed as exc:
             db.rollback()
             return render(request, "groups/members.html", _members_context(db, ctx, data, exc.errors),
@@ -143,13 +154,19 @@ class GroupPages(Controller):
                         ) -> Response[Any]:
         """Create a subgroup, then go to it to choose chairs and members."""
         try:
+            once = begin_submission(db, request, ctx.user.id or 0, data)
+            if once is not None and once.earlier is not None:  # the same form sent again: where the first went
+                db.rollback()
+                return see_other(request, once.earlier.location)
             subgroup = ops.create_subgroup(db, ctx, data, client_ip(request))
+            location = f"/g/{ctx.group.slug}/subgroups/{subgroup.id}"
+            remember_submission(db, once, subgroup.id, location)
         except ValidationFailed as exc:
             db.rollback()
             return render(request, "groups/subgroup_form.html",
                           {**_base(ctx), "values": data, "errors": exc.errors, "subgroup": None}, status_code=422)
         db.commit()
-        return see_other(request, f"/g/{ctx.group.slug}/subgroups/{subgroup.id}")
+        return see_other(request, location)
 
     @get("/subgroups/{subgroup_id:int}", sync_to_thread=True)
     def subgroup_page(self, request: AnyRequest, db: DbSession, ctx: Group, subgroup_id: FromPath[int]

@@ -153,6 +153,22 @@ def _issue_invitation(db: Session, settings: Settings, group_id: int, created_by
     return InvitationIssued(invitation=invitation, token=token)
 
 
+def reissue_invitation(db: Session, ctx: GroupContext, invitation_id: int) -> InvitationIssued | None:
+    """A new one-time link for an invitation still open (``None`` when it was used or is gone).
+
+    The answer to an invitation form sent twice: the browser shows only the last answer, so the link shown to the
+    organizer must work — the invitation gets a new token and the first, never shown, stops working.
+    """
+    invitation = db.get(Invitation, invitation_id)
+    if invitation is None or invitation.group_id != ctx.group_id or invitation.used_at is not None:
+        return None
+    token = new_invitation_token()
+    invitation.token_hash = invitation_token_hash(token)
+    db.add(invitation)
+    db.flush()
+    return InvitationIssued(invitation=invitation, token=token)
+
+
 def invite_member(db: Session, ctx: GroupContext, settings: Settings, data: dict[str, Any], ip: str
                   ) -> InvitationIssued:
     """Invite someone into the group with a one-time, expiring link."""
