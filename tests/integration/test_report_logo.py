@@ -246,13 +246,13 @@ def test_svg_logo_is_drawn_as_png_and_shown_on_the_docx_cover(client, tmp_path):
 
 
 def test_an_svg_logo_stored_without_its_png_is_drawn_for_the_docx_and_stored_on_the_next_save(client):
-    """Logos stored before revision 0012 have no PNG: a DOCX render draws one (not stored); saving the front matter
+    """Logos stored before migration 0009 have no PNG: a DOCX render draws one (not stored); saving the front matter
     stores it."""
     login(client, "organizer@example.org")
     assert _post(client, _form(client), "logo.svg", GOOD_SVG, "image/svg+xml").status_code == 303
     with client.app.state.db.transaction() as s:
         logo = s.exec(select(ReportLogo)).one()
-        logo.png_fallback = None  # as a logo stored before revision 0012
+        logo.png_fallback = None  # as a logo stored before migration 0009
         s.add(logo)
     with client.app.state.db.session() as s:
         group = s.exec(select(WorkingGroup).where(WorkingGroup.slug == "trilateral")).one()

@@ -49,7 +49,7 @@ class ReportLogo(SQLModel, table=True):
     media_type: str = Field(max_length=40)
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     #: For an SVG: the same logo drawn as a PNG (wg.lib.svg_raster), which the DOCX shows where SVG is not read.
-    #: None for a PNG logo, and for an SVG stored before revision 0012 until the front matter is saved again.
+    #: None for a PNG logo, and for an SVG stored before migration 0009 until the front matter is saved again.
     png_fallback: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     width_px: int = Field(default=0)
     height_px: int = Field(default=0)

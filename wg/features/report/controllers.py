@@ -202,7 +202,7 @@ class ReportPages(Controller):
         elif remove_logo and logo is not None:
             db.delete(logo)
         elif logo is not None and logo.media_type == SVG and not logo.png_fallback:
-            # An SVG stored before its PNG drawing was kept (revision 0012): draw it now, once.
+            # An SVG stored before its PNG drawing was kept (migration 0009): draw it now, once.
             with contextlib.suppress(ImageRejected):
                 logo.png_fallback = with_png_fallback(CleanImage(SVG, logo.data, logo.width_px,
                                                                  logo.height_px)).png_fallback

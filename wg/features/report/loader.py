@@ -75,7 +75,7 @@ def report_image(logo: ReportLogo | None) -> ReportImage | None:
 
 
 def with_logo_png(snapshot: ReportSnapshot) -> ReportSnapshot:
-    """``snapshot`` with its SVG logo's PNG drawing: a logo stored before the drawing was kept (revision 0012) is
+    """``snapshot`` with its SVG logo's PNG drawing: a logo stored before the drawing was kept (migration 0009) is
     drawn now, for this render only (stored when the organizer next saves the front matter). Unchanged if there is
     nothing to draw, or if drawing fails (then the DOCX cover has no logo, as before, and the log says why)."""
     logo = snapshot.front.logo

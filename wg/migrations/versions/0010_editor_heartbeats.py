@@ -1,7 +1,7 @@
 """editor heartbeats: who has a text's editor open (issue 18)
 
-Revision ID: 0016
-Revises: 0006
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-05
 """
 from collections.abc import Sequence
@@ -12,8 +12,8 @@ from alembic import op
 
 import wg.models.base  # noqa: F401
 
-revision: str = '0016'
-down_revision: str | None = '0012'
+revision: str = '0010'
+down_revision: str | None = '0009'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

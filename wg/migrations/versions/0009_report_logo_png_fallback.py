@@ -5,8 +5,8 @@ show a picture's PNG, not its SVG. No data step: drawing needs WeasyPrint and pd
 a migration should not run; a logo stored before this revision is drawn when a report is exported (not stored) and
 stored when the organizer next saves the front matter (docs/decisions.md).
 
-Revision ID: 0012
-Revises: 0006
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-05
 """
 from collections.abc import Sequence
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0012'
-down_revision: str | None = '0006'
+revision: str = '0009'
+down_revision: str | None = '0008'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -6,7 +6,7 @@ can be ``coalesced_into`` an identical one (one render for simultaneous requests
 ``queue_seconds`` keep the wait apart from the render time. Jobs left queued or running by a wg without leases
 cannot be told from dead ones: they are marked failed, with a message saying to start them again.
 
-Revision ID: 0007
+Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-05
 """
@@ -18,7 +18,7 @@ from alembic import op
 
 import wg.models.base
 
-revision: str = '0007'
+revision: str = '0006'
 down_revision: str | None = '0005'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -3,8 +3,8 @@
 The host's logo for the cover (its own table, so the front-matter row read on many pages never carries image
 bytes), the back matter (about the host, funders) and the heading of the advisers' list.
 
-Revision ID: 0009
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-11-27
 """
 from collections.abc import Sequence
@@ -15,8 +15,8 @@ from alembic import op
 
 import wg.models.base  # noqa: F401
 
-revision: str = '0009'
-down_revision: str | None = '0007'
+revision: str = '0007'
+down_revision: str | None = '0006'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -5,8 +5,8 @@ create request that carries a key now records it here with what it created; a se
 answered as the first was. The unique key (user, key, content) settles two simultaneous submissions; the periodic sweep
 deletes rows older than a day.
 
-Revision ID: 0013
-Revises: 0006
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-05
 """
 from collections.abc import Sequence
@@ -17,8 +17,8 @@ from alembic import op
 
 import wg.models.base  # noqa: F401
 
-revision: str = '0013'
-down_revision: str | None = '0016'
+revision: str = '0011'
+down_revision: str | None = '0010'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -8,8 +8,8 @@ window (15 minutes), so the old ones are dropped rather than converted.
 Refused logins no longer write one audit event each: ``failed_login_tallies`` counts them per hour, address and
 account, and the periodic sweep prunes it after ``WG_AUDIT_FAILED_LOGIN_RETENTION_DAYS``.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-11-27
 """
 from collections.abc import Sequence
@@ -20,8 +20,8 @@ from alembic import op
 
 import wg.models.base  # noqa: F401
 
-revision: str = '0006'
-down_revision: str | None = '0009'
+revision: str = '0008'
+down_revision: str | None = '0007'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
