@@ -62,7 +62,8 @@ PAGES: dict[str, list[tuple[str, str]]] = {
     G + "/report/settings": [("organizer", "{g}/report/settings")],
 }
 # GET routes that answer with a file, not a page.
-FILES = {G + "/exports/{export_id:int}/file"}
+# Not pages: a download and the JSON roster the @-completion reads.
+FILES = {G + "/exports/{export_id:int}/file", G + "/mentions"}
 # The error page is a page type of its own.
 EXTRA = [("haruka.sato", "{g}/r/9999")]
 

@@ -311,6 +311,16 @@ def _warm_up() -> None:
         sections=(SectionSnap(number=1, title="One", text="Section text.", recommendations=(rec,)),)))
 
 
+def _near_memory_cap(memory_mb: int) -> bool:
+    """Whether this process's address space is within 10% of its cap (read from /proc; False where there is none)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            pages = int(statm.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return False
+    return pages * os.sysconf("SC_PAGE_SIZE") >= 0.9 * memory_mb * 1024 * 1024
+
+
 def main(argv: list[str] | None = None) -> int:
     """Child entry point: pickled snapshot on stdin → PDF on stdout (exit 3: out of memory, 4: error, 5: bad input,
     6: the parent died).
@@ -341,6 +351,10 @@ def main(argv: list[str] | None = None) -> int:
         # Allocating even an error message may fail now: leave at once, the exit code says it all.
         os._exit(EXIT_OUT_OF_MEMORY)
     except Exception as error:  # noqa: BLE001 - any renderer error becomes an exit status for the parent
+        if _near_memory_cap(args.memory_mb):
+            # C extensions that cannot allocate under RLIMIT_AS often fail with something other than MemoryError
+            # ("SystemError: error return without exception set"): at the cap, that is what it was.
+            os._exit(EXIT_OUT_OF_MEMORY)
         sys.stderr.write(f"wg sandbox: render failed: {type(error).__name__}: {str(error)[:500]}\n")
         return EXIT_RENDER_ERROR
     return 0
