@@ -37,7 +37,7 @@ test: setup-test
 	./scripts/ensure-test-packages.sh
 	$(BIN)/ruff check wg tests benchmarks
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -n 2 --dist worksteal $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist worksteal --durations=25 $(PYTEST_ARGS)
 
 ## make bench: every benchmark in full (several minutes), writes docs/performance.md; bench-quick: under a minute
 $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python

@@ -25,6 +25,14 @@ VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, 
 LONG_WORD = "https://example.org/" + "a" * 1_500  # no space to break at
 
 
+
+@pytest.fixture(autouse=True)
+def _one_backend_is_enough(database_url: str) -> None:
+    """Layout and browser behaviour do not depend on the database (the database tests cover both): SQLite only,
+    to keep the suite's time."""
+    if database_url.startswith("postgresql"):
+        pytest.skip(reason="layout and browser behaviour do not depend on the database: checked on SQLite")
+
 @pytest.fixture(params=sorted(VIEWPORTS))
 def sized(request: pytest.FixtureRequest, page: Page) -> tuple[Page, str]:
     """The page at one of the two viewport sizes, and the size's name."""

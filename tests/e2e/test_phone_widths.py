@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from playwright.sync_api import Browser, Page
 from sqlmodel import col, select
 
@@ -108,6 +109,14 @@ def _ids(database: Database) -> dict[str, Any]:
     return {"g": f"/g/{DEMO_SLUG}", "sec": sec, "sub": sub.id,
             "token": new_invitation(database, "new.person@example.org", group_id)}
 
+
+
+@pytest.fixture(autouse=True)
+def _one_backend_is_enough(database_url: str) -> None:
+    """Layout and browser behaviour do not depend on the database (the database tests cover both): SQLite only,
+    to keep the suite's time."""
+    if database_url.startswith("postgresql"):
+        pytest.skip(reason="layout and browser behaviour do not depend on the database: checked on SQLite")
 
 def test_every_page_type_fits_a_phone(browser: Browser, browser_context_args: dict[str, Any], live_server: str,
                                       settings: Any, tmp_path: Path) -> None:

@@ -103,7 +103,7 @@ def _export(page: Page, live_server: str, fmt: str) -> bytes:
 def test_the_logo_and_back_matter_appear_in_both_exports(page: Page, live_server: str, tmp_path: Path,
                                                          database_url: str):
     if database_url.startswith("postgresql"):
-        pytest.skip("rendering does not depend on the database: one backend is enough for this slow test")
+        pytest.skip(reason="rendering does not depend on the database: one backend is enough for this slow test")
     _log_in(page, live_server)
     _upload_logo_and_back_matter(page, live_server)
 
