@@ -166,7 +166,7 @@ class CutConnection:
 
 def test_a_read_whose_connection_drops_mid_request_is_retried(database_url, db, make_client, caplog):
     if database_url.startswith("sqlite"):
-        pytest.skip("a SQLite connection cannot be cut from outside; PostgreSQL only")
+        pytest.skip(reason="a SQLite connection cannot be cut from outside; PostgreSQL only")
     browser = login(make_client(), MEMBER)
     cutter = CutConnection(db, "FROM recommendations")
     caplog.set_level(logging.WARNING, logger="wg")
