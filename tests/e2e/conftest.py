@@ -68,3 +68,16 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
          "nodes": [n["html"][:200] for n in v["nodes"][:3]]}
         for v in result["violations"] if v["impact"] in {"serious", "critical"}
     ]
+
+
+def log_in(page: Any, base: str, email: str) -> None:
+    """Log ``email`` in through the login form with the demo password, as a member would."""
+    from playwright.sync_api import expect
+
+    from wg.demo import DEMO_PASSWORD
+
+    page.goto(f"{base}/login")
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="My working groups")).to_be_visible()

@@ -13,9 +13,9 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlmodel import col, select
 
-from tests.e2e.conftest import axe_violations
+from tests.e2e.conftest import axe_violations, log_in
 from wg.db import Database
-from wg.demo import DEMO_PASSWORD, DEMO_SLUG
+from wg.demo import DEMO_SLUG
 from wg.models import Recommendation, Revision, User
 
 EDITOR = f"/g/{DEMO_SLUG}/r/1/edit"
@@ -28,14 +28,6 @@ def second_context(browser: Browser, browser_context_args: dict[str, Any]) -> It
     context = browser.new_context(**browser_context_args)
     yield context
     context.close()
-
-
-def _log_in(page: Page, base: str, email: str) -> None:
-    page.goto(f"{base}/login")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="My working groups")).to_be_visible()
 
 
 def _open_editor(page: Page, base: str) -> int:
@@ -79,7 +71,7 @@ def _draft_keys(page: Page) -> list[str]:
 
 
 def test_member_types_sees_live_preview_and_saves(page: Page, live_server: str, database_url: str) -> None:
-    _log_in(page, live_server, "maya.chen@example.org")
+    log_in(page, live_server, "maya.chen@example.org")
     base = _open_editor(page, live_server)
     preview = page.locator("#preview")
     text = page.get_by_label("Text", exact=True)
@@ -105,9 +97,9 @@ def test_member_types_sees_live_preview_and_saves(page: Page, live_server: str, 
 
 def test_crossing_edits_land_on_conflict_page_that_keeps_my_text(page: Page, second_context: BrowserContext,
                                                                  live_server: str, database_url: str) -> None:
-    _log_in(page, live_server, "maya.chen@example.org")
+    log_in(page, live_server, "maya.chen@example.org")
     other = second_context.new_page()
-    _log_in(other, live_server, "haruka.sato@example.org")
+    log_in(other, live_server, "haruka.sato@example.org")
     base_a = _open_editor(page, live_server)
     base_b = _open_editor(other, live_server)
     assert base_a == base_b
@@ -149,7 +141,7 @@ def test_crossing_edits_land_on_conflict_page_that_keeps_my_text(page: Page, sec
 
 
 def test_autosave_offers_unsaved_text_back_after_reload(page: Page, live_server: str, database_url: str) -> None:
-    _log_in(page, live_server, "maya.chen@example.org")
+    log_in(page, live_server, "maya.chen@example.org")
     base = _open_editor(page, live_server)
     text = page.get_by_label("Text", exact=True)
     original = text.input_value()
@@ -188,7 +180,7 @@ def test_text_put_back_after_someone_saved_is_merged_not_overwriting(page: Page,
                                                                     live_server: str, database_url: str) -> None:
     """Unsaved text kept from revision N and put back after someone saved N+1 is saved as an edit of N: the
     other member's change survives (merged), it is not silently undone."""
-    _log_in(page, live_server, "maya.chen@example.org")
+    log_in(page, live_server, "maya.chen@example.org")
     base = _open_editor(page, live_server)
     text = page.get_by_label("Text", exact=True)
     original = text.input_value()
@@ -198,7 +190,7 @@ def test_text_put_back_after_someone_saved_is_merged_not_overwriting(page: Page,
     page.wait_for_function("() => Object.keys(localStorage).some(k => k.startsWith('wg-draft:'))")
 
     other = second_context.new_page()
-    _log_in(other, live_server, "haruka.sato@example.org")
+    log_in(other, live_server, "haruka.sato@example.org")
     _open_editor(other, live_server)
     last = len(original.split("\n\n")) - 1
     theirs = _replace_paragraph(original, last, "Haruka's new closing paragraph.")

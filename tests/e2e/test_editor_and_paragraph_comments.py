@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import axe_violations
-from wg.demo import DEMO_PASSWORD, DEMO_SLUG
+from tests.e2e.conftest import axe_violations, log_in
+from wg.demo import DEMO_SLUG
 
 SHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "issue-18-editor"
 VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
@@ -38,14 +38,6 @@ def sized(request: pytest.FixtureRequest, page: Page) -> tuple[Page, str]:
     """The page at one of the two viewport sizes, and the size's name."""
     page.set_viewport_size(VIEWPORTS[request.param])
     return page, request.param
-
-
-def _log_in(page: Page, base: str, email: str) -> None:
-    page.goto(f"{base}/login")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="My working groups")).to_be_visible()
 
 
 def _shot(page: Page, name: str) -> None:
@@ -94,7 +86,7 @@ def _body(length: int) -> str:
 def test_a_60000_character_body_keeps_save_on_screen_and_the_page_within_the_window(
         sized: tuple[Page, str], live_server: str) -> None:
     page, size = sized
-    _log_in(page, live_server, "maya.chen@example.org")
+    log_in(page, live_server, "maya.chen@example.org")
     page.goto(f"{live_server}/g/{DEMO_SLUG}/r/1/edit")
     save = page.get_by_role("button", name="Save", exact=True)
     count = page.locator("#count-text")
@@ -156,7 +148,7 @@ def test_a_60000_character_body_keeps_save_on_screen_and_the_page_within_the_win
 
 def test_keyboard_only_comment_on_paragraph_2_with_a_mention(sized: tuple[Page, str], live_server: str) -> None:
     page, size = sized
-    _log_in(page, live_server, "haruka.sato@example.org")
+    log_in(page, live_server, "haruka.sato@example.org")
     page.goto(f"{live_server}/g/{DEMO_SLUG}/r/1")
     expect(page.locator("#p-count-2")).to_have_text("")
     _assert_accessible(page)
@@ -219,7 +211,7 @@ def test_keyboard_only_comment_on_paragraph_2_with_a_mention(sized: tuple[Page, 
 
 def test_the_unsaved_text_notice_writes_the_time_as_the_app_does_in_the_members_zone(
         page: Page, live_server: str) -> None:
-    _log_in(page, live_server, "maya.chen@example.org")  # her time zone is America/New_York
+    log_in(page, live_server, "maya.chen@example.org")  # her time zone is America/New_York
     page.goto(f"{live_server}/g/{DEMO_SLUG}/r/2/edit")
     text = page.get_by_label("Text", exact=True)
     text.fill(text.input_value() + "\n\nUnsaved words.")

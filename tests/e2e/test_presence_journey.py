@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.e2e.conftest import axe_violations
+from tests.e2e.conftest import axe_violations, log_in
 from tests.live_server import running_server
-from wg.demo import DEMO_PASSWORD, DEMO_SLUG
+from wg.demo import DEMO_SLUG
 
 EDITOR = f"/g/{DEMO_SLUG}/r/1/edit"
 SHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "presence"
@@ -39,14 +39,6 @@ def other(browser: Browser, browser_context_args: dict[str, Any]) -> Iterator[Br
     context.close()
 
 
-def _log_in(page: Page, base: str, email: str) -> None:
-    page.goto(f"{base}/login")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="My working groups")).to_be_visible()
-
-
 def _accessible(page: Page) -> None:
     problems = axe_violations(page)
     assert problems == [], f"axe found serious/critical problems on {page.url}: {problems}"
@@ -57,8 +49,8 @@ def test_two_members_see_each_other_and_the_revision_saved_meanwhile(page: Page,
     SHOTS.mkdir(parents=True, exist_ok=True)
     base = fast_server
     kim = other.new_page()
-    _log_in(page, base, "haruka.sato@example.org")
-    _log_in(kim, base, "kim.minjun@example.org")
+    log_in(page, base, "haruka.sato@example.org")
+    log_in(kim, base, "kim.minjun@example.org")
     page.goto(f"{base}{EDITOR}")
     started_from = int(page.locator("form.edit-form input[name=base_rev_no]").input_value())
     kim.goto(f"{base}{EDITOR}")
@@ -101,7 +93,7 @@ def test_two_members_see_each_other_and_the_revision_saved_meanwhile(page: Page,
 
 def test_the_organizer_reads_the_audit_log_in_words(page: Page, live_server: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    _log_in(page, live_server, "organizer@example.org")
+    log_in(page, live_server, "organizer@example.org")
     page.set_viewport_size({"width": 1280, "height": 900})
     page.goto(f"{live_server}{EDITOR}")
     text = page.locator("textarea[name=text]")
